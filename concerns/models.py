@@ -1,0 +1,179 @@
+"""After the walk: the concerns women raised, what was done about them, and the survey."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from bookings.models import Booking
+from patrols.models import BCU, Borough, Walk
+
+
+class Partner(models.TextChoices):
+    COUNCIL_LIGHTING = "council_lighting", "Council street lighting"
+    PARKS = "parks", "Parks and open spaces"
+    HIGHWAYS = "highways", "Highways"
+    TFL = "tfl", "Transport for London"
+    HOUSING = "housing", "Housing provider"
+    POLICE_PATROLS = "police_patrols", "Police patrols"
+    LICENSING = "licensing", "Licensing"
+    OTHER = "other", "Other partner"
+
+
+class ConcernStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    REFERRED = "referred", "Referred to a partner"
+    ACTIONED = "actioned", "Actioned"
+    CLOSED = "closed", "Closed"
+    NO_ACTION = "no_action", "No action possible"
+
+
+class ConcernQuerySet(models.QuerySet):
+    def in_bcu(self, bcu):
+        return self if bcu is None else self.filter(bcu=bcu)
+
+
+class Concern(models.Model):
+    """A place or a behaviour that makes women feel unsafe. Never holds who said it."""
+
+    class Category(models.TextChoices):
+        # StreetSafe's categories, so the data can be compared.
+        NO_CCTV = "no_cctv", "No CCTV"
+        POORLY_LIT = "poorly_lit", "Poorly lit"
+        ISOLATED = "isolated", "Isolated or empty"
+        BLIND_SPOTS = "blind_spots", "Blind spots or poor layout"
+        RESTRICTED_VISIBILITY = "restricted_visibility", "Restricted visibility"
+        RUN_DOWN = "run_down", "Run-down area"
+        DRUGS_ALCOHOL = "drugs_alcohol", "Signs of drug or alcohol use"
+        HARASSMENT_ONE = "harassment_one", "Harassment by one person"
+        HARASSMENT_GROUP = "harassment_group", "Harassment by a group"
+        FOLLOWED = "followed", "Being followed"
+        HARASSMENT_OTHER = "harassment_other", "Other harassment"
+        OTHER = "other", "Other"
+
+    ENVIRONMENTAL = (
+        Category.NO_CCTV,
+        Category.POORLY_LIT,
+        Category.ISOLATED,
+        Category.BLIND_SPOTS,
+        Category.RESTRICTED_VISIBILITY,
+        Category.RUN_DOWN,
+        Category.DRUGS_ALCOHOL,
+    )
+    BEHAVIOURAL = (
+        Category.HARASSMENT_ONE,
+        Category.HARASSMENT_GROUP,
+        Category.FOLLOWED,
+        Category.HARASSMENT_OTHER,
+    )
+
+    class TimeOfDay(models.TextChoices):
+        DAYTIME = "daytime", "Daytime"
+        EVENING = "evening", "Evening"
+        AFTER_DARK = "after_dark", "After dark"
+        LATE_NIGHT = "late_night", "Late at night"
+
+    Status = ConcernStatus
+
+    walk = models.ForeignKey(
+        Walk, on_delete=models.PROTECT, null=True, blank=True, related_name="concerns"
+    )
+    bcu = models.ForeignKey(
+        BCU, on_delete=models.PROTECT, related_name="concerns", verbose_name="BCU"
+    )
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="concerns")
+    category = models.CharField(max_length=24, choices=Category.choices)
+    location_text = models.CharField("location", max_length=200)
+    lat = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    times_unsafe = models.CharField(
+        "when it feels unsafe", max_length=12, choices=TimeOfDay.choices
+    )
+    description = models.TextField(max_length=2000)
+    status = models.CharField(
+        max_length=12, choices=ConcernStatus.choices, default=ConcernStatus.OPEN
+    )
+    partner = models.CharField(max_length=20, choices=Partner.choices, blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    logged_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConcernQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-logged_at", "pk"]
+        permissions = [("view_reports", "Can read the commander reports")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lat__isnull=True, lng__isnull=True)
+                | Q(
+                    lat__isnull=False,
+                    lng__isnull=False,
+                    lat__range=(-90, 90),
+                    lng__range=(-180, 180),
+                ),
+                name="concern_position_is_whole_and_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["bcu", "logged_at"]),
+            models.Index(fields=["borough", "logged_at"]),
+            models.Index(fields=["category", "logged_at"]),
+            models.Index(fields=["status", "logged_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} at {self.location_text}"
+
+
+class ConcernAction(models.Model):
+    """What was done about a concern, by whom, and who it was referred to."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="actions")
+    note = models.TextField(max_length=2000)
+    status = models.CharField(max_length=12, choices=ConcernStatus.choices)
+    partner = models.CharField(max_length=20, choices=Partner.choices, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["concern", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.note[:40]}"
+
+
+SCALE = [(n, str(n)) for n in range(1, 6)]
+
+
+class Feedback(models.Model):
+    """The short survey after a walk, so the scheme can show whether it works."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="feedback")
+    felt_safe_before = models.PositiveSmallIntegerField(choices=SCALE)
+    felt_safe_after = models.PositiveSmallIntegerField(choices=SCALE)
+    confidence_in_police_before = models.PositiveSmallIntegerField(choices=SCALE)
+    confidence_in_police_after = models.PositiveSmallIntegerField(choices=SCALE)
+    comments = models.TextField(blank=True, max_length=2000)
+    wants_updates = models.BooleanField(
+        default=False, help_text="She wants to hear what is done about her walk's concerns."
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(felt_safe_before__range=(1, 5))
+                & Q(felt_safe_after__range=(1, 5))
+                & Q(confidence_in_police_before__range=(1, 5))
+                & Q(confidence_in_police_after__range=(1, 5)),
+                name="feedback_scores_one_to_five",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.booking}"

@@ -1,0 +1,200 @@
+"""The police side: BCUs and boroughs, officers, walks and who walks them."""
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class BCU(models.Model):
+    """A Borough Command Unit: the Met's local policing area, one to four boroughs."""
+
+    code = models.CharField(max_length=8, unique=True, help_text="The Met's code, such as AS.")
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "BCU"
+        verbose_name_plural = "BCUs"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Borough(models.Model):
+    bcu = models.ForeignKey(BCU, on_delete=models.PROTECT, related_name="boroughs")
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Officer(models.Model):
+    class Rank(models.TextChoices):
+        PC = "PC", "Police Constable"
+        PS = "PS", "Police Sergeant"
+        INSPECTOR = "Insp", "Inspector"
+        CHIEF_INSPECTOR = "CI", "Chief Inspector"
+        SUPERINTENDENT = "Supt", "Superintendent"
+        CHIEF_SUPERINTENDENT = "ChSupt", "Chief Superintendent"
+        COMMANDER = "Cdr", "Commander"
+        STAFF = "Staff", "Police staff"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="officer",
+    )
+    collar_number = models.CharField(max_length=12, unique=True)
+    name = models.CharField(max_length=100)
+    rank = models.CharField(max_length=8, choices=Rank.choices, default=Rank.PC)
+    bcu = models.ForeignKey(
+        BCU,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        help_text="Empty for pan-London staff (a commander who sees all of London).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_rank_display()} {self.name} ({self.collar_number})"
+
+
+class WalkQuerySet(models.QuerySet):
+    def upcoming(self, now: datetime | None = None):
+        return self.filter(starts_at__gt=now or timezone.now())
+
+    def past(self, now: datetime | None = None):
+        return self.filter(starts_at__lte=now or timezone.now())
+
+    def bookable(self):
+        """Scheduled group walks: the ones the public list offers (combine with upcoming())."""
+        return self.filter(status=Walk.Status.SCHEDULED, kind=Walk.Kind.GROUP)
+
+    def in_bcu(self, bcu):
+        """Walks of one BCU; None means all of London."""
+        return self if bcu is None else self.filter(bcu=bcu)
+
+    def with_counts(self):
+        """Annotate `booked` (confirmed places), `waitlisted` and `officer_count`."""
+        return self.annotate(
+            booked=Count(
+                "bookings", filter=Q(bookings__status__in=["confirmed", "attended"]), distinct=True
+            ),
+            waitlisted=Count("bookings", filter=Q(bookings__status="waitlisted"), distinct=True),
+            officer_count=Count("roster", distinct=True),
+        )
+
+
+class Walk(models.Model):
+    class Kind(models.TextChoices):
+        GROUP = "group", "Group walk"
+        ROUTE = "route", "Walk on her route"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bcu = models.ForeignKey(BCU, on_delete=models.PROTECT, related_name="walks", verbose_name="BCU")
+    borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="walks")
+    title = models.CharField(max_length=120)
+    meeting_point = models.CharField(max_length=200)
+    meeting_lat = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    meeting_lng = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    route_notes = models.TextField(blank=True)
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField(default=8)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GROUP)
+    cancel_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = WalkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="walk_ends_after_it_starts"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="walk_capacity_at_least_one"),
+        ]
+        indexes = [
+            models.Index(fields=["bcu", "starts_at"]),
+            models.Index(fields=["status", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.starts_at)
+        return f"{self.title}, {local:%a %d %b %Y %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("bookings:walk_detail", args=[self.code])
+
+    @property
+    def duration(self):
+        return self.ends_at - self.starts_at
+
+    def confirmed_count(self) -> int:
+        if hasattr(self, "booked"):
+            return self.booked
+        return self.bookings.filter(status__in=["confirmed", "attended"]).count()
+
+    def places_left(self) -> int:
+        return max(self.capacity - self.confirmed_count(), 0)
+
+    def has_started(self, now: datetime | None = None) -> bool:
+        return self.starts_at <= (now or timezone.now())
+
+    def is_bookable(self, now: datetime | None = None) -> bool:
+        return (
+            self.status == self.Status.SCHEDULED
+            and self.kind == self.Kind.GROUP
+            and not self.has_started(now)
+        )
+
+    def officers_needed(self) -> int:
+        count = self.officer_count if hasattr(self, "officer_count") else self.roster.count()
+        return max(settings.WALK_MIN_OFFICERS - count, 0)
+
+
+class RosterAssignment(models.Model):
+    """An officer on a walk. starts_at/ends_at copy the walk's so PostgreSQL can refuse overlaps
+    (an exclusion constraint sees one table); the roster service keeps them in step."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", "Lead officer"
+        OFFICER = "officer", "Officer"
+
+    walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="roster")
+    officer = models.ForeignKey(Officer, on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.OFFICER)
+    starts_at = models.DateTimeField(editable=False)
+    ends_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        ordering = ["walk__starts_at", "role", "officer__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["walk", "officer"], name="officer_once_per_walk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer} on {self.walk}"

@@ -1,0 +1,103 @@
+"""Test data: make_*(**overrides) helpers. BCUs and boroughs come from the data migration."""
+
+import itertools
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from bookings.models import Booking, WalkRequest
+from concerns.models import Concern
+from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk
+
+_seq = itertools.count(1)
+
+
+def bcu(code: str = "AS") -> BCU:
+    return BCU.objects.get(code=code)
+
+
+def borough(slug: str = "lambeth") -> Borough:
+    return Borough.objects.select_related("bcu").get(slug=slug)
+
+
+def make_walk(**overrides) -> Walk:
+    place = overrides.pop("borough", None) or borough()
+    starts = overrides.pop("starts_at", None) or timezone.now() + timedelta(days=3)
+    fields = {
+        "bcu": place.bcu,
+        "borough": place,
+        "title": f"Evening walk in {place.name}",
+        "meeting_point": "Brixton station, Brixton Road exit",
+        "starts_at": starts,
+        "ends_at": starts + timedelta(minutes=90),
+        "capacity": 8,
+    }
+    fields.update(overrides)
+    return Walk.objects.create(**fields)
+
+
+def make_officer(**overrides) -> Officer:
+    n = next(_seq)
+    fields = {"collar_number": f"{n}T", "name": f"Officer {n}", "bcu": bcu()}
+    fields.update(overrides)
+    return Officer.objects.create(**fields)
+
+
+def make_assignment(walk: Walk, officer: Officer, **overrides) -> RosterAssignment:
+    fields = {
+        "walk": walk,
+        "officer": officer,
+        "starts_at": walk.starts_at,
+        "ends_at": walk.ends_at,
+    }
+    fields.update(overrides)
+    return RosterAssignment.objects.create(**fields)
+
+
+def make_booking(**overrides) -> Booking:
+    n = next(_seq)
+    fields = {"full_name": f"Woman {n}", "email": f"woman{n}@example.org"}
+    fields.update(overrides)
+    if "walk" not in fields:
+        fields["walk"] = make_walk()
+    return Booking.objects.create(**fields)
+
+
+def make_request(**overrides) -> WalkRequest:
+    n = next(_seq)
+    fields = {
+        "borough": borough(),
+        "full_name": f"Woman {n}",
+        "email": f"request{n}@example.org",
+        "route_description": "From Brixton station along Coldharbour Lane.",
+        "preferred_times": "Weekday evenings",
+    }
+    fields.update(overrides)
+    return WalkRequest.objects.create(**fields)
+
+
+def make_concern(**overrides) -> Concern:
+    walk = overrides.get("walk")
+    place = overrides.pop("borough", None) or (walk.borough if walk else borough())
+    fields = {
+        "bcu": place.bcu,
+        "borough": place,
+        "category": Concern.Category.POORLY_LIT,
+        "location_text": "The footpath by the railway",
+        "times_unsafe": Concern.TimeOfDay.AFTER_DARK,
+        "description": "Street lights out.",
+    }
+    fields.update(overrides)
+    return Concern.objects.create(**fields)
+
+
+def make_user(*groups: str, officer_bcu: str | None = None, **overrides) -> User:
+    n = next(_seq)
+    fields = {"username": f"user{n}", "is_staff": True}
+    fields.update(overrides)
+    user = User.objects.create_user(password="a long test password 1", **fields)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    if officer_bcu is not None:
+        make_officer(user=user, bcu=bcu(officer_bcu) if officer_bcu else None)
+    return user
