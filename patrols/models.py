@@ -198,3 +198,17 @@ class RosterAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.officer} on {self.walk}"
+
+
+def bcu_scope(user) -> BCU | None:
+    """The BCU a staff member works in, which scopes everything she sees: None means all of
+    London (superusers, and pan-London staff whose officer record has no BCU). Staff with no
+    officer record see nothing: PermissionDenied."""
+    from django.core.exceptions import PermissionDenied
+
+    if user.is_superuser:
+        return None
+    officer = Officer.objects.filter(user=user, is_active=True).select_related("bcu").first()
+    if officer is None:
+        raise PermissionDenied("No active officer record for this account.")
+    return officer.bcu
