@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -204,8 +205,6 @@ def bcu_scope(user) -> BCU | None:
     """The BCU a staff member works in, which scopes everything she sees: None means all of
     London (superusers, and pan-London staff whose officer record has no BCU). Staff with no
     officer record see nothing: PermissionDenied."""
-    from django.core.exceptions import PermissionDenied
-
     if user.is_superuser:
         return None
     officer = Officer.objects.filter(user=user, is_active=True).select_related("bcu").first()
