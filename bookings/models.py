@@ -109,6 +109,10 @@ class Booking(models.Model):
     def manage_url(self) -> str:
         return f"{settings.SITE_URL}/bookings/manage/{self.manage_token()}/"
 
+    def feedback_url(self) -> str:
+        """The survey after the walk: the same secret, on the survey's own page."""
+        return f"{settings.SITE_URL}/feedback/{self.manage_token()}/"
+
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
