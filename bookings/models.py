@@ -154,7 +154,7 @@ class WalkRequest(models.Model):
 
 class NotificationQuerySet(models.QuerySet):
     def due(self, now):
-        return self.filter(sent_at=None, failed_at=None, due_at__lte=now)
+        return self.filter(sent_at=None, failed_at=None, skipped_at=None, due_at__lte=now)
 
 
 class Notification(models.Model):
@@ -189,6 +189,9 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # Not sent on purpose, with the reason in last_error: a reminder past its usefulness, or a
+    # message about a booking or walk that has since been cancelled. Not a failure to retry.
+    skipped_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -217,7 +220,7 @@ class Notification(models.Model):
         indexes = [
             models.Index(
                 fields=["due_at"],
-                condition=Q(sent_at=None, failed_at=None),
+                condition=Q(sent_at=None, failed_at=None, skipped_at=None),
                 name="notification_due",
             )
         ]

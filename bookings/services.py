@@ -41,6 +41,7 @@ def queue_notification(
             "claimed_at": None,
             "sent_at": None,
             "failed_at": None,
+            "skipped_at": None,
             "attempts": 0,
             "last_error": "",
         },
