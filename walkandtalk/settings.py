@@ -143,6 +143,8 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 # The sender shown to women who asked for discreet emails: nothing about the police.
 DISCREET_FROM_EMAIL = os.environ.get("DISCREET_FROM_EMAIL", "Walk bookings <bookings@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where women write to the scheme: privacy requests, other formats, adjustments. Public pages.
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "walkandtalk@example.org")
 
 # The scheme's own rules.
 WALK_MIN_OFFICERS = int(os.environ.get("WALK_MIN_OFFICERS", "2"))

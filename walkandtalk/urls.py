@@ -1,10 +1,15 @@
 from django.contrib import admin
 from django.urls import path
 
-from . import views
+from . import pages, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("about/", pages.about, name="about"),
+    path("what-to-expect/", pages.what_to_expect, name="what_to_expect"),
+    path("privacy/", pages.privacy, name="privacy"),
+    path("accessibility/", pages.accessibility, name="accessibility"),
+    path("help/", pages.help_page, name="help"),
 ]

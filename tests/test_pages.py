@@ -1,0 +1,208 @@
+"""The public information pages, and what every public page must carry: help and the exit."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+# Every public page a woman can open without an argument in its URL. Add yours here: each one
+# must link to the help page and carry the "Exit this page" control.
+PUBLIC_PAGES = [
+    "home",
+    "about",
+    "what_to_expect",
+    "privacy",
+    "accessibility",
+    "help",
+]
+
+# URL names without arguments that are not public pages: staff pages, files, machine endpoints.
+NOT_PUBLIC_PAGES = {
+    "healthz",
+}
+
+INFORMATION_PAGES = {
+    "about": "/about/",
+    "what_to_expect": "/what-to-expect/",
+    "privacy": "/privacy/",
+    "accessibility": "/accessibility/",
+    "help": "/help/",
+}
+
+
+class _Links(HTMLParser):
+    """Collects links and the addresses of anything the page would load."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []  # (href, text)
+        self.loads: list[str] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href") is not None:
+            self._href, self._text = attrs["href"], []
+        if tag in {"script", "img", "iframe", "source", "video", "audio"} and attrs.get("src"):
+            self.loads.append(attrs["src"])
+        if tag == "link" and attrs.get("href"):
+            self.loads.append(attrs["href"])
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, " ".join("".join(self._text).split())))
+            self._href = None
+
+
+def parse(response) -> _Links:
+    parser = _Links()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def page_text(response) -> str:
+    """The words a person reads: tags removed, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+def url_names_without_arguments(resolver=None, namespace=""):
+    """Every named route in the URLconf that reverses with no arguments (the admin aside)."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            prefix = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_names_without_arguments(entry, prefix)
+        elif isinstance(entry, URLPattern) and entry.name and not entry.pattern.regex.groups:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_page_without_arguments_is_listed_as_public_or_not():
+    unlisted = set(url_names_without_arguments()) - set(PUBLIC_PAGES) - NOT_PUBLIC_PAGES
+    assert not unlisted, (
+        f"Add {sorted(unlisted)} to PUBLIC_PAGES (it must link to help and carry the exit "
+        "control) or to NOT_PUBLIC_PAGES in tests/test_pages.py"
+    )
+
+
+@pytest.mark.parametrize(("name", "path"), INFORMATION_PAGES.items())
+def test_information_pages_live_at_their_fixed_addresses(name, path):
+    assert reverse(name) == path
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_every_public_page_links_to_help_and_carries_the_exit_control(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="exit-this-page"' in body
+    assert "Exit this page" in body
+    hrefs = {href for href, _ in parse(response).links}
+    assert reverse("help") in hrefs
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_every_public_page_footer_links_to_every_information_page(client, name):
+    body = client.get(reverse(name)).content.decode()
+    footer = body[body.index("<footer") :]
+    for path in INFORMATION_PAGES.values():
+        assert f'href="{path}"' in footer
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", INFORMATION_PAGES)
+def test_information_pages_load_nothing_from_other_sites(client, name):
+    response = client.get(reverse(name))
+    for address in parse(response).loads:
+        assert not re.match(r"^(https?:)?//", address), address
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", INFORMATION_PAGES)
+def test_information_pages_have_one_main_heading(client, name):
+    body = client.get(reverse(name)).content.decode()
+    assert body.count("<h1") == 1
+
+
+@pytest.mark.django_db
+def test_the_privacy_notice_shows_the_configured_retention_period(client, settings):
+    settings.PERSONAL_DATA_RETENTION_DAYS = 45
+    text = page_text(client.get(reverse("privacy")))
+    assert "45 days after the date of your walk" in text
+    assert "90 days" not in text
+
+    settings.PERSONAL_DATA_RETENTION_DAYS = 1
+    text = page_text(client.get(reverse("privacy")))
+    assert "1 day after the date of your walk" in text
+    assert "45 days" not in text
+
+
+@pytest.mark.django_db
+def test_the_privacy_notice_names_the_controller_the_lawful_basis_and_the_ico(client):
+    body = " ".join(client.get(reverse("privacy")).content.decode().split())
+    assert "Commissioner of Police of the Metropolis" in body
+    assert "Article 6(1)(e)" in body
+    assert "Article 9(2)(g)" in body
+    assert "Schedule 1 to the Data Protection Act 2018" in body
+    assert 'href="https://ico.org.uk/make-a-complaint/"' in body
+
+
+@pytest.mark.django_db
+def test_the_contact_address_comes_from_settings(client, settings):
+    settings.CONTACT_EMAIL = "walks@police.example"
+    for name in ("privacy", "accessibility"):
+        body = client.get(reverse(name)).content.decode()
+        assert 'href="mailto:walks@police.example"' in body
+
+
+HELPLINES = {
+    "999": "tel:999",
+    "101": "tel:101",
+    "18000": "tel:18000",
+    "0808 2000 247": "tel:08082000247",  # National Domestic Abuse Helpline
+    "0808 500 2222": "tel:08085002222",  # Rape Crisis 24/7 Support Line
+    "116 123": "tel:116123",  # Samaritans
+    "08 08 16 89 111": "tel:08081689111",  # Victim Support
+}
+
+
+@pytest.mark.django_db
+def test_the_help_page_gives_each_number_as_a_phone_link(client):
+    links = parse(client.get(reverse("help"))).links
+    for number, href in HELPLINES.items():
+        assert (href, number) in links, number
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_every_phone_link_dials_the_number_it_shows(client, name):
+    # A typo in either half would send a frightened woman to the wrong number.
+    for href, text in parse(client.get(reverse(name))).links:
+        if href.startswith("tel:"):
+            assert re.sub(r"\D", "", text) == href.removeprefix("tel:"), (href, text)
+
+
+@pytest.mark.django_db
+def test_the_help_page_says_it_is_not_a_way_to_report_a_crime(client):
+    body = client.get(reverse("help")).content.decode()
+    assert "not a way to report a crime" in body
+    assert "press <strong>55</strong>" in body
+    assert 'href="https://www.999bsl.co.uk/"' in body
+    assert 'href="https://www.met.police.uk/ro/report/"' in body
+    assert "StreetSafe" in body
+
+
+@pytest.mark.django_db
+def test_the_about_link_is_marked_as_the_current_page_on_the_about_page(client):
+    body = client.get(reverse("about")).content.decode()
+    assert 'href="/about/" aria-current="page"' in body
+    assert 'aria-current="page"' not in client.get(reverse("help")).content.decode()
