@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from bookings.models import Booking
@@ -31,6 +31,18 @@ class ConcernStatus(models.TextChoices):
 class ConcernQuerySet(models.QuerySet):
     def in_bcu(self, bcu):
         return self if bcu is None else self.filter(bcu=bcu)
+
+    def actioned(self):
+        """Concerns something was done about, with the latest such action's `action_note`,
+        `action_partner` and `actioned_at`: "you said, we did"."""
+        done = ConcernAction.objects.filter(
+            concern=OuterRef("pk"), status=ConcernStatus.ACTIONED
+        ).order_by("-at", "-pk")
+        return self.filter(Exists(done)).annotate(
+            action_note=Subquery(done.values("note")[:1]),
+            action_partner=Subquery(done.values("partner")[:1]),
+            actioned_at=Subquery(done.values("at")[:1]),
+        )
 
 
 class Concern(models.Model):
