@@ -1,12 +1,14 @@
 """Every write on the public side: bookings, route requests and the outbox."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from patrols.models import Borough, RosterAssignment, Walk
 from walkandtalk.celery import app as celery_app
 
 from .models import Booking, Notification, WalkRequest
@@ -49,3 +51,328 @@ def queue_notification(
     if due_at <= now:
         transaction.on_commit(partial(publish_notification, notification.pk), robust=True)
     return notification
+
+
+# --- The booking journey: places, the waiting list, reminders, walks cancelled or moved ---
+
+REMINDERS = (
+    (Notification.Kind.REMINDER_24H, timedelta(hours=24)),
+    (Notification.Kind.REMINDER_2H, timedelta(hours=2)),
+)
+REMINDER_KINDS = tuple(kind for kind, _ in REMINDERS)
+# A place given back later than this before the walk is not offered to the waiting list: she
+# would hear too late to come. It stays free for anyone who books it themselves.
+PROMOTION_CUTOFF = timedelta(hours=2)
+# A manage link (lost-link form, or a repeat booking) is re-sent at most this often per
+# booking, so a stranger who knows her address cannot fill her inbox.
+RESEND_SPACING = timedelta(minutes=5)
+# MANAGE_LINK's key when she tries to book a walk she already holds a booking on: the email
+# tells her so, while the screen gives the same answer as a first booking.
+REPEAT_BOOKING_KEY = "repeat_booking"
+
+
+def _lock_walk(walk: Walk) -> Walk:
+    """The walk's row, locked until commit. Everything that takes or gives back a place on a
+    walk takes this lock first, so two bookings can never both take its last place."""
+    return Walk.objects.select_for_update().get(pk=walk.pk)
+
+
+def _check_bookable(walk: Walk, now: datetime) -> None:
+    if walk.kind != Walk.Kind.GROUP:
+        raise ValidationError("This walk cannot be booked here.", code="route_walk")
+    if walk.status == Walk.Status.CANCELLED:
+        raise ValidationError("This walk has been cancelled.", code="walk_cancelled")
+    if walk.status != Walk.Status.SCHEDULED or walk.has_started(now):
+        raise ValidationError("This walk has already started.", code="walk_started")
+
+
+def _resend_manage_link(booking: Booking, *, key: str, now: datetime) -> None:
+    recently = Notification.objects.filter(
+        booking=booking,
+        kind=Notification.Kind.MANAGE_LINK,
+        key=key,
+        due_at__gt=now - RESEND_SPACING,
+    )
+    if not recently.exists():
+        queue_notification(kind=Notification.Kind.MANAGE_LINK, booking=booking, key=key)
+
+
+def plan_reminders(*, booking: Booking) -> list[Notification]:
+    """Write (or re-arm) the reminder rows of a confirmed booking: 24 hours and 2 hours before
+    the walk (booking.walk's times). A reminder whose moment has passed is not planned, and an
+    unsent one left from earlier times is removed. Rows with a due_at, never countdown tasks:
+    the beat sweep sends them."""
+    now = timezone.now()
+    planned = []
+    with transaction.atomic():
+        if booking.status != Booking.Status.CONFIRMED:
+            return planned
+        for kind, before in REMINDERS:
+            due_at = booking.walk.starts_at - before
+            if due_at <= now:
+                Notification.objects.filter(booking=booking, kind=kind, sent_at=None).delete()
+                continue
+            planned.append(queue_notification(kind=kind, booking=booking, due_at=due_at))
+    return planned
+
+
+def drop_reminders(*, booking: Booking) -> int:
+    """Remove the booking's unsent reminders; those already sent stay as history."""
+    with transaction.atomic():
+        deleted, _ = Notification.objects.filter(
+            booking=booking, kind__in=REMINDER_KINDS, sent_at=None
+        ).delete()
+    return deleted
+
+
+def book_place(
+    *,
+    walk: Walk,
+    full_name: str,
+    email: str,
+    phone: str = "",
+    accessibility_needs: str = "",
+    topics: str = "",
+    discreet_emails: bool = False,
+) -> Booking:
+    """Book her a place on a group walk: confirmed while a place is left, otherwise on the
+    waiting list. The walk row is locked, so capacity holds under any concurrency.
+
+    If this email already holds an active booking on the walk, nothing new is written: she is
+    emailed about the booking she has (MANAGE_LINK with REPEAT_BOOKING_KEY) and that booking is
+    returned. `screen_status` on the returned booking is what the page may show: for a repeat,
+    the status a newcomer would have had, so the screen never tells whoever typed an address
+    whether it had booked before (the email tells her)."""
+    email = email.strip()
+    now = timezone.now()
+    with transaction.atomic():
+        walk = _lock_walk(walk)
+        _check_bookable(walk, now)
+        status = Booking.Status.CONFIRMED if walk.places_left() > 0 else Booking.Status.WAITLISTED
+        existing = Booking.objects.active().for_email(email).filter(walk=walk).first()
+        if existing is not None:
+            existing.walk = walk
+            _resend_manage_link(existing, key=REPEAT_BOOKING_KEY, now=now)
+            existing.screen_status = status
+            return existing
+        booking = Booking.objects.create(
+            walk=walk,
+            full_name=full_name.strip(),
+            email=email,
+            phone=phone.strip(),
+            accessibility_needs=accessibility_needs.strip(),
+            topics=topics.strip(),
+            discreet_emails=discreet_emails,
+            status=status,
+        )
+        if status == Booking.Status.CONFIRMED:
+            queue_notification(kind=Notification.Kind.BOOKING_CONFIRMED, booking=booking)
+            plan_reminders(booking=booking)
+        else:
+            queue_notification(kind=Notification.Kind.WAITLISTED, booking=booking)
+        booking.screen_status = status
+        return booking
+
+
+def _fill_from_waitlist(walk: Walk, now: datetime) -> list[Booking]:
+    """Give the walk's free places to the waiting list, first come first served, while the walk
+    is more than PROMOTION_CUTOFF away. The caller holds the walk's lock."""
+    if walk.status != Walk.Status.SCHEDULED or walk.starts_at - now <= PROMOTION_CUTOFF:
+        return []
+    free = walk.places_left()
+    if free <= 0:
+        return []
+    promoted = list(Booking.objects.filter(walk=walk).waitlisted().select_for_update()[:free])
+    for booking in promoted:
+        booking.walk = walk
+        booking.status = Booking.Status.CONFIRMED
+        booking.save(update_fields=["status"])
+        queue_notification(kind=Notification.Kind.PROMOTED, booking=booking)
+        plan_reminders(booking=booking)
+    return promoted
+
+
+def promote_waitlisted(*, walk: Walk) -> list[Booking]:
+    """Offer a walk's free places to its waiting list (after its capacity was raised, say)."""
+    with transaction.atomic():
+        return _fill_from_waitlist(_lock_walk(walk), timezone.now())
+
+
+def cancel_booking(*, booking: Booking) -> Booking:
+    """She gives back her place (or leaves the waiting list). A place given back more than
+    PROMOTION_CUTOFF before the walk goes to the first on the waiting list, in the same
+    transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        walk = _lock_walk(booking.walk)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        booking.walk = walk
+        if not booking.is_active:
+            raise ValidationError("This booking is already cancelled.", code="not_active")
+        if walk.has_started(now):
+            raise ValidationError(
+                "This walk has already started, so the booking cannot be cancelled.",
+                code="walk_started",
+            )
+        held_a_place = booking.status == Booking.Status.CONFIRMED
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.save(update_fields=["status", "cancelled_at"])
+        drop_reminders(booking=booking)
+        queue_notification(kind=Notification.Kind.BOOKING_CANCELLED, booking=booking)
+        if held_a_place:
+            _fill_from_waitlist(walk, now)
+    return booking
+
+
+def cancel_walk(*, walk: Walk, reason: str) -> int:
+    """The police call a walk off: every active booking is cancelled and told why, reminders
+    are dropped, and the officers are freed for other walks. Returns how many were told."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            "Give a reason: everyone booked on the walk is told it.", code="reason_required"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        walk = _lock_walk(walk)
+        if walk.status == Walk.Status.CANCELLED:
+            raise ValidationError("This walk is already cancelled.", code="already_cancelled")
+        if walk.status == Walk.Status.COMPLETED:
+            raise ValidationError("This walk has taken place.", code="walk_completed")
+        walk.status = Walk.Status.CANCELLED
+        walk.cancel_reason = reason
+        walk.save(update_fields=["status", "cancel_reason"])
+        bookings = list(Booking.objects.filter(walk=walk).active().select_for_update())
+        for booking in bookings:
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_at = now
+        Booking.objects.bulk_update(bookings, ["status", "cancelled_at"])
+        # Nothing about the old plan should reach her after the news that it is off.
+        Notification.objects.filter(
+            booking__in=bookings,
+            kind__in=(*REMINDER_KINDS, Notification.Kind.WALK_CHANGED),
+            sent_at=None,
+        ).delete()
+        for booking in bookings:
+            queue_notification(kind=Notification.Kind.WALK_CANCELLED, booking=booking)
+        RosterAssignment.objects.filter(walk=walk).delete()
+    return len(bookings)
+
+
+def change_walk(
+    *,
+    walk: Walk,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    meeting_point: str | None = None,
+) -> Walk:
+    """Re-time or move a scheduled walk. A new start without a new end keeps the duration.
+    The roster's copy of the times follows (refused if an officer would be on two walks at
+    once); confirmed bookings' reminders are re-planned when the start moves; everyone booked
+    is told (WALK_CHANGED, re-armed if she was told of an earlier change)."""
+    now = timezone.now()
+    with transaction.atomic():
+        walk = _lock_walk(walk)
+        if walk.status != Walk.Status.SCHEDULED:
+            raise ValidationError("Only a scheduled walk can be changed.", code="not_scheduled")
+        new_starts = starts_at or walk.starts_at
+        shift = new_starts - walk.starts_at
+        new_ends = ends_at if ends_at is not None else walk.ends_at + shift
+        new_point = walk.meeting_point if meeting_point is None else meeting_point.strip()
+        if not new_point:
+            raise ValidationError("Give a meeting point.", code="meeting_point_required")
+        if new_ends <= new_starts:
+            raise ValidationError("The walk must end after it starts.", code="ends_before_start")
+        start_moved = new_starts != walk.starts_at
+        retimed = start_moved or new_ends != walk.ends_at
+        moved = new_point != walk.meeting_point
+        if not (retimed or moved):
+            return walk
+        if walk.has_started(now):
+            raise ValidationError("This walk has already started.", code="walk_started")
+        if start_moved and new_starts <= now:
+            raise ValidationError("A walk cannot be moved into the past.", code="in_the_past")
+        walk.starts_at, walk.ends_at, walk.meeting_point = new_starts, new_ends, new_point
+        try:
+            with transaction.atomic():
+                walk.save(update_fields=["starts_at", "ends_at", "meeting_point"])
+                if retimed:
+                    _retime_roster(walk)
+        except IntegrityError as error:
+            raise ValidationError(
+                "An officer on this walk would be on two walks at once.", code="officer_overlap"
+            ) from error
+        for booking in Booking.objects.filter(walk=walk).active():
+            booking.walk = walk
+            if start_moved and booking.status == Booking.Status.CONFIRMED:
+                drop_reminders(booking=booking)
+                plan_reminders(booking=booking)
+            queue_notification(kind=Notification.Kind.WALK_CHANGED, booking=booking)
+    return walk
+
+
+def _retime_roster(walk: Walk) -> None:
+    """Keep the roster's copy of the walk's times in step (PostgreSQL's exclusion constraint
+    reads them), refusing clearly if an officer would be on two walks at once."""
+    assignments = RosterAssignment.objects.filter(walk=walk)
+    clash = (
+        RosterAssignment.objects.filter(
+            officer__in=assignments.values("officer"),
+            starts_at__lt=walk.ends_at,
+            ends_at__gt=walk.starts_at,
+        )
+        .exclude(walk=walk)
+        .select_related("officer", "walk")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            f"{clash.officer.name} is on another walk at the new time: {clash.walk}.",
+            code="officer_overlap",
+        )
+    assignments.update(starts_at=walk.starts_at, ends_at=walk.ends_at)
+
+
+def request_walk(
+    *,
+    borough: Borough,
+    full_name: str,
+    email: str,
+    route_description: str,
+    preferred_times: str,
+    phone: str = "",
+    accessibility_needs: str = "",
+    discreet_emails: bool = False,
+) -> WalkRequest:
+    """She asks for a walk on her own route; an inspector of the borough's BCU takes it up."""
+    with transaction.atomic():
+        walk_request = WalkRequest.objects.create(
+            borough=borough,
+            full_name=full_name.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            route_description=route_description.strip(),
+            preferred_times=preferred_times.strip(),
+            accessibility_needs=accessibility_needs.strip(),
+            discreet_emails=discreet_emails,
+        )
+        queue_notification(kind=Notification.Kind.REQUEST_RECEIVED, request=walk_request)
+    return walk_request
+
+
+def resend_manage_links(*, email: str) -> int:
+    """The "lost your link?" form: email her the manage link of each active booking she holds
+    on an upcoming walk (at most once per RESEND_SPACING each). Returns how many bookings
+    matched; the page must not tell."""
+    now = timezone.now()
+    with transaction.atomic():
+        bookings = list(
+            Booking.objects.active()
+            .for_email(email)
+            .filter(walk__starts_at__gt=now, anonymised_at=None)
+            .select_for_update()
+        )
+        for booking in bookings:
+            _resend_manage_link(booking, key="", now=now)
+    return len(bookings)
