@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
-from concerns.models import Concern
+from concerns.models import Concern, ConcernAction, Feedback
 from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk
 
 _seq = itertools.count(1)
@@ -101,3 +101,21 @@ def make_user(*groups: str, officer_bcu: str | None = None, **overrides) -> User
     if officer_bcu is not None:
         make_officer(user=user, bcu=bcu(officer_bcu) if officer_bcu else None)
     return user
+
+
+def make_action(concern: Concern, **overrides) -> ConcernAction:
+    fields = {"concern": concern, "note": "Lamps repaired by the council.", "status": "actioned"}
+    fields.update(overrides)
+    return ConcernAction.objects.create(**fields)
+
+
+def make_feedback(booking: Booking, **overrides) -> Feedback:
+    fields = {
+        "booking": booking,
+        "felt_safe_before": 2,
+        "felt_safe_after": 4,
+        "confidence_in_police_before": 3,
+        "confidence_in_police_after": 4,
+    }
+    fields.update(overrides)
+    return Feedback.objects.create(**fields)
