@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patrols.models import Borough, RosterAssignment, Walk
+from patrols.services import roster_officer
 from walkandtalk.celery import app as celery_app
 
 from .models import Booking, Notification, WalkRequest
@@ -376,3 +377,90 @@ def resend_manage_links(*, email: str) -> int:
         for booking in bookings:
             _resend_manage_link(booking, key="", now=now)
     return len(bookings)
+
+
+# --- Route requests: an inspector schedules or declines them (issue 5) ---
+
+
+def _lock_open_request(walk_request: WalkRequest) -> WalkRequest:
+    walk_request = (
+        WalkRequest.objects.select_for_update().select_related("borough").get(pk=walk_request.pk)
+    )
+    if walk_request.status != WalkRequest.Status.OPEN:
+        raise ValidationError(
+            f"This request has already been {walk_request.get_status_display().lower()}.",
+            code="request_not_open",
+        )
+    return walk_request
+
+
+def schedule_request(
+    *,
+    request: WalkRequest,
+    starts_at: datetime,
+    ends_at: datetime,
+    meeting_point: str,
+    officers,
+    by=None,
+) -> Walk:
+    """Turn her request into a walk on her route: a `route` walk in her borough for one, the
+    officers rostered (refused if one is busy, inactive or of another BCU), and her place
+    booked and confirmed. She is told (REQUEST_SCHEDULED) and reminded like any booking."""
+    meeting_point = meeting_point.strip()
+    if not meeting_point:
+        raise ValidationError("Give a meeting point.", code="meeting_point_required")
+    if ends_at <= starts_at:
+        raise ValidationError("The walk must end after it starts.", code="ends_before_start")
+    if starts_at <= timezone.now():
+        raise ValidationError("The walk must start in the future.", code="in_the_past")
+    if not officers:
+        raise ValidationError("Choose the officers who will walk with her.", code="no_officers")
+    with transaction.atomic():
+        walk_request = _lock_open_request(request)
+        borough = walk_request.borough
+        walk = Walk.objects.create(
+            bcu_id=borough.bcu_id,
+            borough=borough,
+            kind=Walk.Kind.ROUTE,
+            title=f"Walk on her route in {borough.name}",
+            meeting_point=meeting_point,
+            route_notes=walk_request.route_description,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            capacity=1,
+        )
+        for n, officer in enumerate(officers):
+            role = RosterAssignment.Role.LEAD if n == 0 else RosterAssignment.Role.OFFICER
+            roster_officer(walk=walk, officer=officer, role=role)
+        booking = Booking.objects.create(
+            walk=walk,
+            full_name=walk_request.full_name,
+            email=walk_request.email,
+            phone=walk_request.phone,
+            accessibility_needs=walk_request.accessibility_needs,
+            discreet_emails=walk_request.discreet_emails,
+            status=Booking.Status.CONFIRMED,
+        )
+        walk_request.status = WalkRequest.Status.SCHEDULED
+        walk_request.walk = walk
+        walk_request.decided_at = timezone.now()
+        walk_request.save(update_fields=["status", "walk", "decided_at"])
+        queue_notification(kind=Notification.Kind.REQUEST_SCHEDULED, request=walk_request)
+        plan_reminders(booking=booking)
+    logger.info("Route request %s scheduled as walk %s by %s", walk_request, walk.code, by)
+    return walk
+
+
+def decline_request(*, request: WalkRequest, reason: str) -> WalkRequest:
+    """Say no to a route request, with a reason she is told."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give a reason: she is told it.", code="reason_required")
+    with transaction.atomic():
+        walk_request = _lock_open_request(request)
+        walk_request.status = WalkRequest.Status.DECLINED
+        walk_request.decline_reason = reason
+        walk_request.decided_at = timezone.now()
+        walk_request.save(update_fields=["status", "decline_reason", "decided_at"])
+        queue_notification(kind=Notification.Kind.REQUEST_DECLINED, request=walk_request)
+    return walk_request
