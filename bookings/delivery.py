@@ -1,0 +1,337 @@
+"""Sending the outbox: every due row is sent once, however many workers, retries and crashes.
+
+A row is *claimed* by a conditional UPDATE (stamping `claimed_at`, counting the attempt) before
+the SMTP call, and only the holder of that claim may record the outcome. So two workers, or a
+task that Redis hands out twice, never send one row twice. A worker that dies after claiming
+leaves the claim behind; after CLAIM_TIMEOUT the row is claimable again and is sent then. (A
+worker that dies after the SMTP server took the message but before recording it will send it
+again: the one window no outbox can close without the mail server's help.)
+
+Outcomes: `sent_at`; a temporary SMTP error puts `due_at` back by a growing delay and the beat
+sweep tries again (`attempts`, `last_error`); a permanent one sets `failed_at`, shown in the
+admin; a message that should no longer go (a reminder too late to help, a confirmation for a
+booking already cancelled) sets `skipped_at` with the reason in `last_error`.
+
+`now` comes from Python and is passed down (never the database's clock), so tests can move it.
+"""
+
+import contextlib
+import logging
+import smtplib
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .emails import build_message, concern_action
+from .models import Booking, Notification
+from .services import publish_notification
+
+logger = logging.getLogger(__name__)
+Kind = Notification.Kind
+
+# Longer than any SMTP call can take (EMAIL_TIMEOUT is seconds), short enough to recover soon.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+# After attempt n fails for a temporary reason, try again RETRY_DELAYS[n - 1] later.
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+BATCH_SIZE = 20
+# Beat starts a sweep every minute; one sweep stops claiming after this long.
+SWEEP_TIME_LIMIT = timedelta(seconds=45)
+
+# How long before the walk each reminder is meant for, and the latest it is still worth sending.
+REMINDER_LEAD = {Kind.REMINDER_24H: timedelta(hours=24), Kind.REMINDER_2H: timedelta(hours=2)}
+REMINDER_LAST_USEFUL = {
+    Kind.REMINDER_24H: timedelta(hours=18),
+    Kind.REMINDER_2H: timedelta(minutes=30),
+}
+MANAGE_LINK_USEFUL_AFTER_WALK = timedelta(days=7)
+
+SENT, RETRYING, FAILED, SKIPPED, RESCHEDULED = (
+    "sent",
+    "retrying",
+    "failed",
+    "skipped",
+    "rescheduled",
+)
+
+
+# --- which rows may be claimed ---------------------------------------------------------------
+
+
+def claimable(now: datetime):
+    """Due, not finished, and not held by a live claim."""
+    return Notification.objects.due(now).filter(
+        Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+    )
+
+
+def claim_notification(*, notification_id: int, now: datetime) -> bool:
+    """Claim one row for this worker. False when it is gone, done, not due or held."""
+    claimed = (
+        claimable(now).filter(pk=notification_id).update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return claimed == 1
+
+
+def claim_due_notifications(*, now: datetime, limit: int = BATCH_SIZE) -> list[int]:
+    """Claim up to `limit` due rows. Rows another sweep is claiming right now are skipped, not
+    waited for (SKIP LOCKED), so parallel sweeps share the work instead of queueing on it."""
+    with transaction.atomic():
+        ids = list(
+            claimable(now)
+            .order_by("due_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(claimed_at=now, attempts=F("attempts") + 1)
+    return ids
+
+
+def release_claims(ids: Iterable[int], *, claimed_at: datetime) -> None:
+    """Give back rows this worker claimed but did not try (the mail server is down)."""
+    Notification.objects.filter(pk__in=list(ids), claimed_at=claimed_at).update(
+        claimed_at=None, attempts=F("attempts") - 1
+    )
+
+
+# --- whether a row should still go -----------------------------------------------------------
+
+
+def reminder_decision(
+    notification: Notification, booking: Booking, now: datetime
+) -> tuple[str, str | datetime]:
+    walk = booking.walk
+    if booking.status != Booking.Status.CONFIRMED:
+        return SKIPPED, f"Not sent: the booking is {booking.get_status_display().lower()}."
+    if walk.status != walk.Status.SCHEDULED:
+        return SKIPPED, f"Not sent: the walk is {walk.get_status_display().lower()}."
+    moment = walk.starts_at - REMINDER_LEAD[notification.kind]
+    if now < moment:
+        # The walk moved later and nobody re-planned this row: follow the walk.
+        return RESCHEDULED, moment
+    if booking.created_at >= moment:
+        return SKIPPED, "Not sent: she booked after this reminder's time."
+    if now > walk.starts_at - REMINDER_LAST_USEFUL[notification.kind]:
+        return SKIPPED, "Not sent: too late to be useful."
+    return SENT, ""
+
+
+def booking_decision(notification: Notification, now: datetime) -> tuple[str, str | datetime]:
+    booking = notification.booking
+    walk = booking.walk
+    status = booking.status
+    kind = notification.kind
+    if kind in REMINDER_LEAD:
+        return reminder_decision(notification, booking, now)
+    stale = {
+        Kind.BOOKING_CONFIRMED: status not in Booking.PLACE_STATUSES,
+        Kind.WAITLISTED: status != Booking.Status.WAITLISTED,
+        Kind.PROMOTED: status not in Booking.PLACE_STATUSES,
+        Kind.WALK_CHANGED: not booking.is_active or walk.status != walk.Status.SCHEDULED,
+        Kind.FEEDBACK: status != Booking.Status.ATTENDED or hasattr(booking, "feedback"),
+    }
+    if stale.get(kind):
+        return SKIPPED, "Not sent: the booking has changed since, and this no longer applies."
+    before_walk = {Kind.BOOKING_CONFIRMED, Kind.WAITLISTED, Kind.PROMOTED, Kind.WALK_CHANGED}
+    if kind in before_walk and now >= walk.ends_at:
+        return SKIPPED, "Not sent: the walk is over."
+    if kind == Kind.MANAGE_LINK and now > walk.ends_at + MANAGE_LINK_USEFUL_AFTER_WALK:
+        return SKIPPED, "Not sent: the manage link no longer works."
+    if kind == Kind.YOU_SAID_WE_DID and concern_action(notification.key) is None:
+        return SKIPPED, "Not sent: the action has been deleted."
+    return SENT, ""
+
+
+def decide(notification: Notification, now: datetime) -> tuple[str, str | datetime]:
+    """(SENT, "") to send now; (SKIPPED, reason); or (RESCHEDULED, new due time)."""
+    recipient = notification.booking or notification.request
+    if recipient.anonymised_at is not None:
+        return SKIPPED, "Not sent: her personal data has been removed."
+    if notification.booking is not None:
+        return booking_decision(notification, now)
+    request = notification.request
+    if notification.kind == Kind.REQUEST_SCHEDULED:
+        walk = request.walk
+        if request.status != request.Status.SCHEDULED or walk is None:
+            return SKIPPED, "Not sent: the request is no longer scheduled."
+        if walk.status != walk.Status.SCHEDULED or now >= walk.ends_at:
+            return SKIPPED, "Not sent: the walk is cancelled or over."
+    return SENT, ""
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+class MailServerDown(Exception):
+    """Nothing can be sent until the mail server is back: stop this sweep."""
+
+
+def is_permanent(error: Exception) -> bool:
+    """5xx about this message or its recipient: trying again will not help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError):
+        return False  # our configuration, not her message: fix it and every row goes
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return isinstance(error, ValueError | UnicodeError)  # an address that cannot be sent to
+
+
+def is_server_down(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code in (421, 530, 535) or isinstance(
+            error, smtplib.SMTPSenderRefused | smtplib.SMTPHeloError
+        )
+    return isinstance(error, OSError)  # refused, reset, timed out, disconnected
+
+
+def describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def finish(notification: Notification, claimed_at: datetime, **fields) -> bool:
+    """Record an outcome, if this worker still holds the claim. A row re-armed meanwhile (the
+    walk changed while we were sending) keeps its new plan."""
+    updated = Notification.objects.filter(pk=notification.pk, claimed_at=claimed_at).update(
+        **fields
+    )
+    return updated == 1
+
+
+def send_claimed(notification_id: int, *, claimed_at: datetime, now: datetime, connection) -> str:
+    """Send one row this worker has claimed. Returns the outcome; raises MailServerDown."""
+    notification = (
+        Notification.objects.select_related(
+            "booking__walk__borough", "request__borough", "request__walk__borough"
+        )
+        .filter(pk=notification_id, claimed_at=claimed_at)
+        .first()
+    )
+    if notification is None:
+        return "gone"
+
+    try:
+        verdict, detail = decide(notification, now)
+        if verdict == SENT:
+            message = build_message(notification, now=now)
+    except Exception as error:
+        logger.exception("Could not write notification %s", notification.pk)
+        finish(notification, claimed_at, failed_at=now, last_error=describe(error))
+        return FAILED
+    if verdict == SKIPPED:
+        finish(
+            notification, claimed_at, skipped_at=now, last_error=detail, attempts=F("attempts") - 1
+        )
+        return SKIPPED
+    if verdict == RESCHEDULED:
+        finish(notification, claimed_at, due_at=detail, claimed_at=None, attempts=F("attempts") - 1)
+        return RESCHEDULED
+
+    try:
+        connection.send_messages([message])
+    except Exception as error:
+        # Whatever went wrong, start the next message on a fresh connection.
+        with contextlib.suppress(Exception):  # the connection is already broken
+            connection.close()
+        return record_failure(notification, claimed_at, error, now)
+    finish(notification, claimed_at, sent_at=timezone.now(), last_error="")
+    return SENT
+
+
+def record_failure(notification: Notification, claimed_at: datetime, error, now) -> str:
+    attempts = notification.attempts
+    if is_permanent(error) or attempts >= MAX_ATTEMPTS:
+        logger.warning("Notification %s failed: %s", notification.pk, describe(error))
+        prefix = "" if is_permanent(error) else f"Gave up after {attempts} attempts. "
+        finish(notification, claimed_at, failed_at=now, last_error=prefix + describe(error))
+        outcome = FAILED
+    else:
+        logger.info("Notification %s will be tried again: %s", notification.pk, describe(error))
+        finish(
+            notification,
+            claimed_at,
+            claimed_at=None,
+            due_at=now + RETRY_DELAYS[attempts - 1],
+            last_error=describe(error),
+        )
+        outcome = RETRYING
+    if is_server_down(error):
+        raise MailServerDown(describe(error)) from error
+    return outcome
+
+
+def deliver_notification(*, notification_id: int, now: datetime | None = None) -> str | None:
+    """Send one row now, if it is due and nobody else holds it. None when there was nothing to
+    do (gone, already sent, not yet due, or another worker has it)."""
+    now = now or timezone.now()
+    if not claim_notification(notification_id=notification_id, now=now):
+        return None
+    connection = get_connection()
+    try:
+        return send_claimed(notification_id, claimed_at=now, now=now, connection=connection)
+    except MailServerDown:
+        return RETRYING
+    finally:
+        connection.close()
+
+
+def deliver_due_notifications(
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE
+) -> Counter:
+    """One sweep: claim due rows a batch at a time and send them, until none are left, the time
+    is up, or the mail server is down. Returns how many rows had each outcome."""
+    now = now or timezone.now()
+    started = timezone.now()
+    outcomes: Counter = Counter()
+    connection = get_connection()
+    try:
+        while timezone.now() - started < SWEEP_TIME_LIMIT:
+            ids = claim_due_notifications(now=now, limit=batch_size)
+            if not ids:
+                break
+            for index, notification_id in enumerate(ids):
+                try:
+                    outcome = send_claimed(
+                        notification_id, claimed_at=now, now=now, connection=connection
+                    )
+                except MailServerDown:
+                    outcomes[RETRYING] += 1
+                    release_claims(ids[index + 1 :], claimed_at=now)
+                    return outcomes
+                outcomes[outcome] += 1
+    finally:
+        connection.close()
+    return outcomes
+
+
+# --- the admin's action ----------------------------------------------------------------------
+
+
+def retry_notifications(*, notifications) -> int:
+    """Try failed rows again from the start (after the cause was fixed). Returns how many."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            notifications.filter(failed_at__isnull=False, sent_at=None)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            failed_at=None, claimed_at=None, attempts=0, due_at=now
+        )
+        for notification_id in ids:
+            transaction.on_commit(lambda pk=notification_id: publish_notification(pk), robust=True)
+    return len(ids)

@@ -1,0 +1,24 @@
+"""Celery tasks: thin wrappers that take ids and call bookings.delivery.
+
+Both are safe to run twice or at the same time as each other: a row is claimed before it is
+sent. The time comes from the worker's clock in Python, never from the database.
+"""
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import delivery
+
+
+@shared_task(name="bookings.tasks.deliver_notification", ignore_result=True)
+def deliver_notification(notification_id: int) -> str | None:
+    """Send one outbox row now (published after the commit that wrote it). Returns quietly when
+    the row is gone, already sent, not due yet, or being sent by someone else."""
+    return delivery.deliver_notification(notification_id=notification_id, now=timezone.now())
+
+
+@shared_task(name="bookings.tasks.deliver_due_notifications", ignore_result=True)
+def deliver_due_notifications() -> dict:
+    """Beat's sweep, every minute: reminders that have come due, retries, and anything whose
+    publish was lost (the broker was down when the booking was made)."""
+    return dict(delivery.deliver_due_notifications(now=timezone.now()))
