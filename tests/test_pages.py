@@ -15,11 +15,15 @@ PUBLIC_PAGES = [
     "privacy",
     "accessibility",
     "help",
+    "concerns:you_said_we_did",
 ]
 
 # URL names without arguments that are not public pages: staff pages, files, machine endpoints.
 NOT_PUBLIC_PAGES = {
     "healthz",
+    "concerns:reports",
+    "concerns:reports_csv",
+    "patrols:staff_home",
 }
 
 INFORMATION_PAGES = {

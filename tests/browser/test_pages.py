@@ -1,0 +1,57 @@
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, live
+
+pytestmark = [pytest.mark.browser, live]
+
+INFORMATION_PAGES = {
+    "about": "About Walk and Talk",
+    "what_to_expect": "What to expect on a walk",
+    "privacy": "Privacy notice",
+    "accessibility": "Accessibility statement",
+    "help": "Getting help",
+}
+
+
+@pytest.mark.parametrize(("name", "heading"), INFORMATION_PAGES.items())
+def test_information_page_passes_axe_and_fits_a_phone_screen(page, live_server, name, heading):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + reverse(name))
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    assert_accessible(page)
+    # Nothing wider than the screen: no sideways scrolling to read a sentence (WCAG 1.4.10).
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_keyboard_user_reaches_getting_help_from_the_footer(page, live_server):
+    page.goto(live_server.url)
+    footer_help = page.get_by_role("navigation", name="About this site").get_by_role(
+        "link", name="Getting help"
+    )
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if footer_help.evaluate("link => link === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the footer's Getting help link")
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + reverse("help"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Getting help")
+
+
+def test_the_privacy_contents_take_her_to_the_section(page, live_server):
+    page.goto(live_server.url + reverse("privacy"))
+    page.get_by_role("link", name="How long we keep it").click()
+    assert page.url.endswith("#how-long")
+    expect(page.get_by_role("heading", name="How long we keep it")).to_be_in_viewport()
+
+
+def test_pressing_escape_three_times_on_the_help_page_leaves_for_the_exit_site(
+    page, live_server, exit_site
+):
+    page.goto(live_server.url + reverse("help"))
+    for _ in range(3):
+        page.keyboard.press("Escape")
+    page.wait_for_url(exit_site)
