@@ -8,15 +8,36 @@ object access by guessed URL (404 for another BCU's object). `bcu_scope(user)` d
 None means all of London (superusers, pan-London staff).
 """
 
+from datetime import datetime, time, timedelta
+
+from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.filters import RelatedFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch
+from django.utils import timezone
+from django.utils.html import format_html
 
-from .models import BCU, Borough, Officer, bcu_scope
+from bookings import services as booking_services
+from bookings.models import Booking
+
+from .models import BCU, Borough, Officer, RosterAssignment, Walk, bcu_scope
+from .services import (
+    LONDON,
+    MAX_REPEAT_WEEKS,
+    change_assignment,
+    check_can_walk,
+    repeat_walk_weekly,
+    roster_officer,
+    unroster_officer,
+)
 
 admin.site.site_header = "Walk and Talk administration"
 admin.site.site_title = "Walk and Talk admin"
@@ -207,3 +228,389 @@ class OfficerAdmin(BCUScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Linking a login account to an officer grants her the account's access: superusers only.
         return [] if request.user.is_superuser else ["user"]
+
+
+# --- Walks -----------------------------------------------------------------------------------
+
+
+class WhenFilter(admin.SimpleListFilter):
+    """Upcoming walks unless asked otherwise: what an inspector plans is ahead of her."""
+
+    title = "when"
+    parameter_name = "when"
+    default = "upcoming"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("upcoming", "Upcoming"),
+            ("week", "This week"),
+            ("past", "Past"),
+            ("all", "All dates"),
+        ]
+
+    def choices(self, changelist):
+        current = self.value() or self.default
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        value = self.value() or self.default
+        if value == "upcoming":
+            return queryset.upcoming(now)
+        if value == "past":
+            return queryset.past(now)
+        if value == "week":
+            today = timezone.localdate(now)
+            monday = today - timedelta(days=today.weekday())
+            start = datetime.combine(monday, time.min, tzinfo=LONDON)
+            end = datetime.combine(monday + timedelta(weeks=1), time.min, tzinfo=LONDON)
+            return queryset.filter(starts_at__gte=start, starts_at__lt=end)
+        return queryset
+
+
+class StaffingFilter(admin.SimpleListFilter):
+    title = "staffing"
+    parameter_name = "staffing"
+
+    def lookups(self, request, model_admin):
+        return [("short", "Understaffed"), ("full", "Fully staffed")]
+
+    def queryset(self, request, queryset):
+        minimum = settings.WALK_MIN_OFFICERS
+        if self.value() == "short":
+            return queryset.filter(status=Walk.Status.SCHEDULED, officer_count__lt=minimum)
+        if self.value() == "full":
+            return queryset.filter(officer_count__gte=minimum)
+        return queryset
+
+
+class RosterFormSet(BaseInlineFormSet):
+    """Checks the roster as a whole before anything is saved, so a clash is a form error: the
+    same officer twice, an officer of another BCU, or one already on an overlapping walk. The
+    roster service checks again under a lock when saving."""
+
+    def clean(self):
+        super().clean()
+        walk = self.instance
+        can_check_times = bool(walk.starts_at and walk.ends_at and walk.bcu_id)
+        seen = set()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            officer = form.cleaned_data.get("officer")
+            if officer is None:
+                continue
+            if officer.pk in seen:
+                form.add_error("officer", f"{officer.name} is already on this walk.")
+                continue
+            seen.add(officer.pk)
+            if can_check_times:
+                try:
+                    check_can_walk(walk=walk, officer=officer)
+                except ValidationError as error:
+                    form.add_error("officer", error)
+
+
+class RosterInline(BCUScopedTabularInline):
+    model = RosterAssignment
+    formset = RosterFormSet
+    bcu_field = "walk__bcu"
+    fields = ["officer", "role"]
+    extra = 2
+    verbose_name = "officer on this walk"
+    verbose_name_plural = "Officers on this walk"
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # Enough empty rows to reach full staffing, and at least one to add someone.
+        have = obj.roster.count() if obj is not None and obj.pk else 0
+        return max(settings.WALK_MIN_OFFICERS - have, 1)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        request._roster_walk = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "officer":
+            officers = Officer.objects.filter(is_active=True).select_related("bcu")
+            walk = getattr(request, "_roster_walk", None)
+            if walk is not None and walk.bcu_id:
+                officers = officers.filter(bcu_id=walk.bcu_id)  # only her BCU's walks
+            kwargs["queryset"] = officers
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class BookingInline(BCUScopedTabularInline):
+    """Who has booked, with the least personal data an inspector needs to plan: no names,
+    emails or phone numbers. Officers mark attendance in the debrief."""
+
+    model = Booking
+    bcu_field = "walk__bcu"
+    fields = ["reference", "status", "created_at", "accessibility_needs"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+    verbose_name_plural = "Bookings"
+    ordering = ["status", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class WalkAdminForm(forms.ModelForm):
+    class Meta:
+        model = Walk
+        fields = [
+            "title",
+            "kind",
+            "borough",
+            "meeting_point",
+            "meeting_lat",
+            "meeting_lng",
+            "route_notes",
+            "starts_at",
+            "ends_at",
+            "capacity",
+        ]
+        help_texts = {
+            "meeting_point": "Where she meets the officers, as she would find it: "
+            "'Brixton station, Brixton Road exit'.",
+            "starts_at": "London time.",
+            "ends_at": "London time.",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        borough = cleaned.get("borough")
+        if borough is not None:
+            self.instance.bcu = borough.bcu
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", "The walk must end after it starts.")
+        if starts_at and not self.instance.pk and starts_at <= timezone.now():
+            self.add_error("starts_at", "A new walk must start in the future.")
+        capacity = cleaned.get("capacity")
+        if capacity and self.instance.pk:
+            booked = self.instance.bookings.confirmed().count()
+            if capacity < booked:
+                self.add_error(
+                    "capacity",
+                    f"{booked} places are booked: cancel bookings before lowering the capacity.",
+                )
+        return cleaned
+
+
+# What women are told about when it changes: the booking service does that.
+TOLD_FIELDS = ("starts_at", "ends_at", "meeting_point")
+
+
+@admin.register(Walk)
+class WalkAdmin(BCUScopedAdmin):
+    form = WalkAdminForm
+    list_display = [
+        "when",
+        "borough",
+        "meeting_point",
+        "places",
+        "staffing",
+        "status",
+        "kind",
+    ]
+    list_display_links = ["when"]
+    list_filter = [WhenFilter, StaffingFilter, "borough", "status", "kind"]
+    list_select_related = ["borough"]
+    search_fields = ["title", "meeting_point", "borough__name"]
+    ordering = ["starts_at"]
+    inlines = [RosterInline, BookingInline]
+    readonly_fields = ["bcu", "status", "cancel_reason", "public_page"]
+    actions = ["repeat_weekly", "cancel_walks"]
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["title", "kind", "borough", "bcu", "status", "cancel_reason"]}),
+        ("When", {"fields": ["starts_at", "ends_at"]}),
+        (
+            "Where",
+            {"fields": ["meeting_point", "meeting_lat", "meeting_lng", "route_notes"]},
+        ),
+        ("Places", {"fields": ["capacity", "public_page"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_counts()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("kind")  # a group walk does not become one woman's walk
+        if obj is not None and obj.status != Walk.Status.SCHEDULED:
+            # A cancelled or completed walk is a record: nothing about it changes any more.
+            fields += [f for f in WalkAdminForm.Meta.fields if f not in fields]
+        return fields
+
+    @admin.display(description="date", ordering="starts_at")
+    def when(self, walk):
+        return f"{timezone.localtime(walk.starts_at):%a %d %b %Y, %H:%M}"
+
+    @admin.display(description="booked", ordering="booked")
+    def places(self, walk):
+        text = f"{walk.booked} of {walk.capacity}"
+        if walk.waitlisted:
+            text += f" (+{walk.waitlisted} waiting)"
+        return text
+
+    @admin.display(description="staffing", ordering="officer_count")
+    def staffing(self, walk):
+        minimum = settings.WALK_MIN_OFFICERS
+        text = f"{walk.officer_count} of {minimum} officers"
+        if walk.status == Walk.Status.SCHEDULED and walk.officer_count < minimum:
+            return format_html(
+                '<strong class="wt-understaffed">{} – needs {} more</strong>',
+                text,
+                minimum - walk.officer_count,
+            )
+        return text
+
+    @admin.display(description="public page")
+    def public_page(self, walk):
+        if not walk.pk or walk.kind != Walk.Kind.GROUP:
+            return "–"
+        try:
+            url = walk.get_absolute_url()
+        except NoReverseMatch:  # the public pages are not installed
+            return "–"
+        return format_html('<a href="{}">{}</a>', url, "See it as she does")
+
+    def changelist_view(self, request, extra_context=None):
+        short = (
+            self.get_queryset(request)
+            .upcoming()
+            .filter(status=Walk.Status.SCHEDULED, officer_count__lt=settings.WALK_MIN_OFFICERS)
+            .count()
+        )
+        extra_context = {**(extra_context or {}), "understaffed_count": short}
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # A clash found under lock after the forms were checked (someone rostered the same
+            # officer a moment earlier): everything was rolled back; say why and start again.
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            return
+        changed = set(form.changed_data)
+        if changed & {"starts_at", "ends_at"}:
+            changed |= {"starts_at", "ends_at"}  # exactly the times she typed, not a shift
+        told = {name: form.cleaned_data[name] for name in TOLD_FIELDS if name in changed}
+        others = [name for name in form.changed_data if name not in TOLD_FIELDS]
+        if "borough" in others:
+            others.append("bcu")
+        if others:
+            obj.save(update_fields=others)
+        if told:
+            # Through the booking service, so every woman booked is told, her reminders move
+            # with the walk, and the roster's copy of the times follows.
+            booking_services.change_walk(walk=Walk.objects.get(pk=obj.pk), **told)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RosterAssignment:
+            return super().save_formset(request, form, formset, change)
+        walk = form.instance
+        formset.save(commit=False)
+        for assignment in formset.deleted_objects:
+            unroster_officer(assignment=assignment)
+        for assignment, _ in formset.changed_objects:
+            change_assignment(
+                assignment=assignment, officer=assignment.officer, role=assignment.role
+            )
+        for assignment in formset.new_objects:
+            roster_officer(walk=walk, officer=assignment.officer, role=assignment.role)
+
+    @admin.action(description="Repeat weekly…", permissions=["add"])
+    def repeat_weekly(self, request, queryset):
+        form = RepeatWeeklyForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            weeks = form.cleaned_data["weeks"]
+            made, refused = 0, []
+            for walk in queryset:
+                try:
+                    made += len(repeat_walk_weekly(walk=walk, weeks=weeks))
+                except ValidationError as error:
+                    refused.append(f"{walk}: {' '.join(error.messages)}")
+            self.message_user(request, f"Added {made} walks, each at the same local time.")
+            for line in refused:
+                self.message_user(request, line, messages.WARNING)
+            return None
+        return self.action_form_page(
+            request, queryset, form, "repeat_weekly", "Repeat walks weekly"
+        )
+
+    @admin.action(description="Cancel walks…", permissions=["change"])
+    def cancel_walks(self, request, queryset):
+        form = CancelWalkForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            walks, told = 0, 0
+            for walk in queryset.filter(status=Walk.Status.SCHEDULED):
+                # Cancels and tells every booking, drops reminders and frees the officers.
+                told += booking_services.cancel_walk(walk=walk, reason=reason)
+                walks += 1
+            self.message_user(
+                request,
+                f"Cancelled {walks} walks. {told} women booked on them are being told.",
+            )
+            return None
+        return self.action_form_page(request, queryset, form, "cancel_walks", "Cancel walks")
+
+    def action_form_page(self, request, queryset, form, action, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "walks": queryset,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+            "index": request.POST.get("index", "0"),
+        }
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(
+            request, f"admin/patrols/walk/{action}.html", context, status=status
+        )
+
+
+class RepeatWeeklyForm(forms.Form):
+    weeks = forms.IntegerField(
+        label="For how many weeks?",
+        min_value=1,
+        max_value=MAX_REPEAT_WEEKS,
+        initial=4,
+        help_text="Each copy starts at the same London time, across clock changes too.",
+    )
+
+
+class CancelWalkForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the walk cancelled?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="Every woman booked is told, with this reason. Write it for her.",
+        error_messages={"required": "Enter the reason, so the women booked know why."},
+    )

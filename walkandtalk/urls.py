@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from . import pages, views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("privacy/", pages.privacy, name="privacy"),
     path("accessibility/", pages.accessibility, name="accessibility"),
     path("help/", pages.help_page, name="help"),
+    path("staff/", include("patrols.urls")),
 ]
