@@ -74,8 +74,10 @@ REPEAT_BOOKING_KEY = "repeat_booking"
 
 def _lock_walk(walk: Walk) -> Walk:
     """The walk's row, locked until commit. Everything that takes or gives back a place on a
-    walk takes this lock first, so two bookings can never both take its last place."""
-    return Walk.objects.select_for_update().get(pk=walk.pk)
+    walk takes this lock first, so two bookings can never both take its last place. NO KEY
+    UPDATE: rows that only point at the walk (a roster row being added) are not blocked by it,
+    so an inspector rostering an officer cannot deadlock with a walk being moved."""
+    return Walk.objects.select_for_update(no_key=True).get(pk=walk.pk)
 
 
 def _check_bookable(walk: Walk, now: datetime) -> None:
