@@ -152,6 +152,28 @@ PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS"
 STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", not DEBUG)
 EXIT_URL = os.environ.get("EXIT_URL", "https://www.bbc.co.uk/weather")
 
+# The cache holds the rate-limit counters, so it must be shared by every web process: Redis
+# when CACHE_URL names one, otherwise a table in the database (created by a migration).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # A hung Redis must not hang a web worker: the rate limiter then lets requests by.
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "walkandtalk_cache",
+        }
+    }
+# POSTs to each public form per client IP: "count/seconds".
+PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "20/600")
+
 # Celery: Redis in production; Kombu's filesystem transport for the embedded demo.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
