@@ -202,12 +202,10 @@ def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:1000]
 
 
-def finish(notification: Notification, claimed_at: datetime, **fields) -> bool:
-    """Record an outcome, if this worker still holds the claim. A row re-armed meanwhile (the
-    walk changed while we were sending) keeps its new plan."""
-    updated = Notification.objects.filter(pk=notification.pk, claimed_at=claimed_at).update(
-        **fields
-    )
+def finish(notification: Notification, claim: datetime, /, **fields) -> bool:
+    """Record an outcome, if this worker still holds the claim (stamped `claim`). A row re-armed
+    meanwhile (the walk changed while we were sending) keeps its new plan."""
+    updated = Notification.objects.filter(pk=notification.pk, claimed_at=claim).update(**fields)
     return updated == 1
 
 
