@@ -207,6 +207,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# The inspectors' digest, once a day (beat keeps the last run in its schedule file).
+CELERY_BEAT_SCHEDULE["patrols-daily-digest"] = {
+    "task": "patrols.tasks.send_daily_digest",
+    "schedule": 24 * 60 * 60,
+}
 
 # Security. Everything here is on unless DEBUG; check --deploy is clean in production.
 SESSION_COOKIE_SECURE = not DEBUG
