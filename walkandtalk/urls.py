@@ -13,4 +13,5 @@ urlpatterns = [
     path("accessibility/", pages.accessibility, name="accessibility"),
     path("help/", pages.help_page, name="help"),
     path("staff/", include("patrols.urls")),
+    path("", include("concerns.urls")),
 ]
