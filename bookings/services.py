@@ -2,7 +2,6 @@
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -50,7 +49,9 @@ def queue_notification(
         },
     )
     if due_at <= now:
-        transaction.on_commit(partial(publish_notification, notification.pk), robust=True)
+        # A lambda, not functools.partial: Django logs a failed robust callback by its
+        # __qualname__, which a partial lacks, and the AttributeError would escape to the view.
+        transaction.on_commit(lambda: publish_notification(notification.pk), robust=True)
     return notification
 
 
