@@ -18,3 +18,8 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def server_error(request):
+    """The 500 page with the site's context (the exit control needs its URL)."""
+    return render(request, "500.html", status=500)
