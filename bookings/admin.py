@@ -6,16 +6,18 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from patrols.admin import BCUScopedAdmin
+from patrols.admin import NOWHERE, BCUScopedAdmin, request_scope
 from patrols.models import Officer
 
-from .models import WalkRequest
+from .delivery import retry_notifications
+from .models import Notification, WalkRequest
 from .services import decline_request, schedule_request
 
 OVERDUE = timedelta(days=3)  # the daily digest chases requests older than this
@@ -242,3 +244,132 @@ class WalkRequestAdmin(BCUScopedAdmin):
             context,
             status=400 if form.is_bound else 200,
         )
+
+
+# --- The outbox (issue 4) --------------------------------------------------------------------
+
+
+class YesNoFilter(admin.SimpleListFilter):
+    """A filter on whether a timestamp is set: `?sent=yes`, `?failed=no`..."""
+
+    field = ""
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{f"{self.field}__isnull": self.value() == "no"})
+        return queryset
+
+
+class SentFilter(YesNoFilter):
+    title = parameter_name = "sent"
+    field = "sent_at"
+
+
+class FailedFilter(YesNoFilter):
+    title = parameter_name = "failed"
+    field = "failed_at"
+
+
+class SkippedFilter(YesNoFilter):
+    title = "not sent on purpose"
+    parameter_name = "skipped"
+    field = "skipped_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(BCUScopedAdmin):
+    """The outbox, read-only: what was sent to whom (by reference, never by address), what is
+    waiting, and what failed and why. Failed rows can be tried again once the cause is fixed."""
+
+    bcu_field = "booking__walk__bcu"  # rows for route requests: request__borough__bcu, below
+    list_display = ["kind", "recipient", "state", "due_at", "sent_at", "attempts", "error"]
+    list_filter = ["kind", SentFilter, FailedFilter, SkippedFilter]
+    list_select_related = ["booking", "request"]
+    search_fields = ["booking__reference", "request__reference"]
+    date_hierarchy = "due_at"
+    ordering = ["-due_at", "-pk"]
+    actions = ["retry_failed"]
+    fields = [
+        "kind",
+        "recipient",
+        "key",
+        "state",
+        "created_at",
+        "due_at",
+        "claimed_at",
+        "sent_at",
+        "failed_at",
+        "skipped_at",
+        "attempts",
+        "last_error",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Two paths to a BCU (a booking's walk, or a request's borough): scoped here, not by
+        # the single bcu_field the mixin follows.
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        scope = request_scope(request)
+        if scope is NOWHERE:
+            return queryset.none()
+        if scope is None:
+            return queryset
+        return queryset.filter(Q(booking__walk__bcu=scope) | Q(request__borough__bcu=scope))
+
+    def in_scope(self, request, obj) -> bool:
+        scope = request_scope(request)
+        if scope is NOWHERE:
+            return False
+        if obj is None or scope is None:
+            return True
+        if obj.booking_id:
+            return obj.booking.walk.bcu_id == scope.pk
+        return obj.request.borough.bcu_id == scope.pk
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("bookings.change_notification")
+
+    @admin.display(description="to", ordering="booking__reference")
+    def recipient(self, notification):
+        return notification.booking or notification.request
+
+    @admin.display(description="state")
+    def state(self, notification):
+        if notification.sent_at:
+            return "Sent"
+        if notification.failed_at:
+            return "Failed"
+        if notification.skipped_at:
+            return "Not sent on purpose"
+        if notification.attempts:
+            return "Trying again"
+        return "Waiting"
+
+    @admin.display(description="last error or reason")
+    def error(self, notification):
+        text = notification.last_error
+        return text if len(text) <= 80 else f"{text[:79]}…"
+
+    @admin.action(description="Try the selected failed messages again", permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        count = retry_notifications(notifications=queryset)
+        if count:
+            self.message_user(
+                request, f"{count} failed message(s) will be sent again.", messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request, "None of the selected messages had failed.", messages.WARNING
+            )

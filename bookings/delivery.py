@@ -198,8 +198,12 @@ def is_server_down(error: Exception) -> bool:
     return isinstance(error, OSError)  # refused, reset, timed out, disconnected
 
 
-def describe(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:1000]
+def describe(error: Exception, address: str = "") -> str:
+    """The error for the admin, without her email address (mail servers quote it back)."""
+    text = f"{type(error).__name__}: {error}"
+    if address:
+        text = text.replace(address, "<her address>")
+    return text[:1000]
 
 
 def finish(notification: Notification, claim: datetime, /, **fields) -> bool:
@@ -251,23 +255,24 @@ def send_claimed(notification_id: int, *, claimed_at: datetime, now: datetime, c
 
 def record_failure(notification: Notification, claimed_at: datetime, error, now) -> str:
     attempts = notification.attempts
+    detail = describe(error, (notification.booking or notification.request).email)
     if is_permanent(error) or attempts >= MAX_ATTEMPTS:
-        logger.warning("Notification %s failed: %s", notification.pk, describe(error))
+        logger.warning("Notification %s failed: %s", notification.pk, detail)
         prefix = "" if is_permanent(error) else f"Gave up after {attempts} attempts. "
-        finish(notification, claimed_at, failed_at=now, last_error=prefix + describe(error))
+        finish(notification, claimed_at, failed_at=now, last_error=prefix + detail)
         outcome = FAILED
     else:
-        logger.info("Notification %s will be tried again: %s", notification.pk, describe(error))
+        logger.info("Notification %s will be tried again: %s", notification.pk, detail)
         finish(
             notification,
             claimed_at,
             claimed_at=None,
             due_at=now + RETRY_DELAYS[attempts - 1],
-            last_error=describe(error),
+            last_error=detail,
         )
         outcome = RETRYING
     if is_server_down(error):
-        raise MailServerDown(describe(error)) from error
+        raise MailServerDown(detail) from error
     return outcome
 
 
