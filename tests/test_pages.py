@@ -16,6 +16,11 @@ PUBLIC_PAGES = [
     "accessibility",
     "help",
     "concerns:you_said_we_did",
+    "bookings:walk_list",
+    "bookings:request_walk",
+    "bookings:request_received",
+    "bookings:lost_link",
+    "bookings:lost_link_sent",
 ]
 
 # URL names without arguments that are not public pages: staff pages, files, machine endpoints.

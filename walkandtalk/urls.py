@@ -13,5 +13,8 @@ urlpatterns = [
     path("accessibility/", pages.accessibility, name="accessibility"),
     path("help/", pages.help_page, name="help"),
     path("staff/", include("patrols.urls")),
+    path("", include("bookings.urls")),
     path("", include("concerns.urls")),
 ]
+
+handler500 = "walkandtalk.views.server_error"

@@ -1,0 +1,316 @@
+"""The public forms. They check shape only (lengths, formats, required boxes); the services
+check policy (is the walk bookable, is a place left)."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+
+from patrols.models import Borough
+
+# C0 and C1 control characters, and the bidirectional overrides that make text display in an
+# order other than the one it is stored in. Tab and line breaks are allowed in multi-line text.
+_CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+CONTROL_CHARACTERS = re.compile(f"[{_CONTROL}]")
+CONTROL_CHARACTERS_ONE_LINE = re.compile(f"[{_CONTROL}\t\n\r]")
+PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
+
+
+class NoControlCharacters:
+    def __init__(self, label: str, multiline: bool):
+        self.label = label
+        self.pattern = CONTROL_CHARACTERS if multiline else CONTROL_CHARACTERS_ONE_LINE
+
+    def __call__(self, value: str) -> None:
+        if self.pattern.search(value):
+            raise ValidationError(
+                f"{self.label} must not contain special characters such as tabs or control codes",
+                code="control_characters",
+            )
+
+
+class PublicForm(forms.Form):
+    """Every public form: control characters are refused here, once, for every text field
+    (multi-line text may have line breaks, stored as \\n)."""
+
+    template_name = "bookings/includes/form_fields.html"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                multiline = isinstance(field.widget, forms.Textarea)
+                field.validators.append(NoControlCharacters(str(field.label), multiline))
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in cleaned.items():
+            if isinstance(value, str):
+                cleaned[name] = value.replace("\r\n", "\n").replace("\r", "\n")
+        return cleaned
+
+
+def text(label: str, *, max_length: int, required: bool = True, help_text: str = "", **attrs):
+    noun = label[0].lower() + label[1:]
+    return forms.CharField(
+        label=label if required else f"{label} (optional)",
+        max_length=max_length,
+        required=required,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"class": "form-control", **attrs}),
+        error_messages={
+            "required": f"Enter your {noun}",
+            "max_length": f"{label} must be {max_length} characters or fewer",
+        },
+    )
+
+
+def long_text(
+    label: str, *, max_length: int, required: bool = False, help_text: str = "", missing=""
+):
+    return forms.CharField(
+        label=label if required else f"{label} (optional)",
+        max_length=max_length,
+        required=required,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}),
+        error_messages={
+            "required": missing,
+            "max_length": f"{label} must be {max_length} characters or fewer",
+        },
+    )
+
+
+def email_field(help_text: str):
+    return forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text=help_text,
+        widget=forms.EmailInput(
+            attrs={"class": "form-control", "autocomplete": "email", "spellcheck": "false"}
+        ),
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+            "max_length": "Email address must be 254 characters or fewer",
+        },
+    )
+
+
+def checkbox(label: str, *, required: bool = False, missing: str = "", help_text: str = ""):
+    return forms.BooleanField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        error_messages={"required": missing},
+    )
+
+
+class ContactFields(PublicForm):
+    """Who she is and how to reach her: the same on the booking and the request forms."""
+
+    full_name = text("Full name", max_length=100, autocomplete="name", spellcheck="false")
+    email = email_field("We send the details here, with a private link to change or cancel.")
+    phone = text(
+        "Phone number",
+        max_length=32,
+        required=False,
+        help_text="Only used if the walk has to change at short notice.",
+        type="tel",
+        autocomplete="tel",
+    )
+    accessibility_needs = long_text(
+        "Anything we can do to make the walk work for you",
+        max_length=1000,
+        help_text="For example, if you use a wheelchair or walking aid, need to walk slowly, "
+        "or would like a British Sign Language interpreter.",
+    )
+    discreet_emails = checkbox(
+        "Send me discreet emails",
+        help_text="The sender, subject and calendar entry will not mention the police. "
+        "Useful if someone else might see your emails.",
+    )
+    age_confirmed = checkbox(
+        "I am 18 or over", required=True, missing="Confirm that you are 18 or over"
+    )
+    privacy_accepted = checkbox(
+        "I have read how my information is used",
+        required=True,
+        missing="Confirm that you have read how your information is used",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["privacy_accepted"].label = format_html(
+            'I have read <a href="{}" target="_blank" rel="noopener">how my information is '
+            "used (opens in a new tab)</a>",
+            reverse("privacy"),
+        )
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"]
+        digits = re.sub(r"\D", "", phone)
+        if phone and (not PHONE.match(phone) or not 7 <= len(digits) <= 15):
+            raise ValidationError(
+                "Enter a phone number, like 07700 900 982 or +44 7700 900 982", code="invalid"
+            )
+        return phone
+
+
+class BookingForm(ContactFields):
+    topics = long_text(
+        "Anything you would like to talk about or show the officers",
+        max_length=1000,
+        help_text="For example, a route you use or a place that worries you. "
+        "Please do not include other people's names.",
+    )
+
+    field_order = [
+        "full_name",
+        "email",
+        "phone",
+        "topics",
+        "accessibility_needs",
+        "discreet_emails",
+        "age_confirmed",
+        "privacy_accepted",
+    ]
+
+    def booking_fields(self) -> dict:
+        """The arguments of book_place."""
+        return {
+            name: self.cleaned_data[name]
+            for name in (
+                "full_name",
+                "email",
+                "phone",
+                "accessibility_needs",
+                "topics",
+                "discreet_emails",
+            )
+        }
+
+
+class BoroughChoiceField(forms.ModelChoiceField):
+    """A borough by its slug (what the form sends), or by its id."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value)
+        key = "pk" if value.isdigit() else "slug"
+        try:
+            return self.queryset.get(**{key: value})
+        except (ValueError, TypeError, self.queryset.model.DoesNotExist):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class WalkRequestForm(ContactFields):
+    borough = BoroughChoiceField(
+        label="Borough",
+        queryset=Borough.objects.all(),
+        to_field_name="slug",
+        empty_label="Choose a borough",
+        help_text="Where the route is. The officers who walk it will be from this area.",
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={
+            "required": "Choose the borough the route is in",
+            "invalid_choice": "Choose a borough from the list",
+        },
+    )
+    route_description = long_text(
+        "The route or area",
+        max_length=2000,
+        required=True,
+        missing="Describe the route or area you would like to walk",
+        help_text="For example, from the station along the high street, then the path by the "
+        "park. Do not give your home address: the officers will agree a place to meet with you.",
+    )
+    preferred_times = long_text(
+        "Days and times that suit you",
+        max_length=500,
+        required=True,
+        missing="Tell us which days and times suit you",
+        help_text="For example, weekday evenings after 7pm, when you usually walk it.",
+    )
+
+    field_order = [
+        "borough",
+        "route_description",
+        "preferred_times",
+        "full_name",
+        "email",
+        "phone",
+        "accessibility_needs",
+        "discreet_emails",
+        "age_confirmed",
+        "privacy_accepted",
+    ]
+
+    def request_fields(self) -> dict:
+        """The arguments of request_walk."""
+        return {
+            name: self.cleaned_data[name]
+            for name in (
+                "borough",
+                "full_name",
+                "email",
+                "phone",
+                "route_description",
+                "preferred_times",
+                "accessibility_needs",
+                "discreet_emails",
+            )
+        }
+
+
+class LostLinkForm(PublicForm):
+    email = email_field("The address you booked with.")
+
+
+class WalkFilterForm(PublicForm):
+    """The walk list's filters: `borough` (slug) and `bcu` (code), both optional. The choices
+    come from one query of the boroughs with their BCUs."""
+
+    borough = forms.ChoiceField(
+        label="Borough",
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose a borough from the list"},
+    )
+    bcu = forms.ChoiceField(
+        label="Police area (BCU)",
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose a police area from the list"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.boroughs = {b.slug: b for b in Borough.objects.select_related("bcu")}
+        self.bcus = {}
+        for borough in self.boroughs.values():
+            self.bcus.setdefault(borough.bcu.code, (borough.bcu, []))[1].append(borough.name)
+        self.fields["borough"].choices = [("", "Any borough")] + [
+            (slug, b.name) for slug, b in self.boroughs.items()
+        ]
+        self.fields["bcu"].choices = [("", "All of London")] + [
+            (code, f"{bcu.name} ({', '.join(names)})")
+            for code, (bcu, names) in sorted(self.bcus.items(), key=lambda item: item[1][0].name)
+        ]
+
+    def selected(self):
+        """(borough, bcu) chosen, each None when not given."""
+        data = self.cleaned_data if self.is_valid() else {}
+        borough = self.boroughs.get(data.get("borough", ""))
+        bcu = self.bcus.get(data.get("bcu", ""), (None,))[0]
+        return borough, bcu

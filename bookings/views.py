@@ -1,0 +1,259 @@
+"""The public pages: find a walk, book a place, manage it, ask for a walk on your route."""
+
+from datetime import datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from astral import LocationInfo, Observer
+from astral.sun import sun
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods
+from django.views.defaults import page_not_found
+
+from patrols.models import Walk
+from walkandtalk.ratelimit import rate_limit
+
+from . import services
+from .forms import BookingForm, LostLinkForm, WalkFilterForm, WalkRequestForm
+from .models import Booking
+
+LONDON = ZoneInfo("Europe/London")
+REMINDER_LABELS = {"reminder_24h": "the day before", "reminder_2h": "2 hours before"}
+CENTRAL_LONDON = LocationInfo("London", "England", "Europe/London", 51.5074, -0.1278)
+WALKS_PER_PAGE = 20
+# How long the page after a form keeps showing what was just done, in this browser only: long
+# enough to read and note the reference, short enough on a shared device.
+OUTCOME_SECONDS = 30 * 60
+
+
+def no_store(view):
+    """Pages showing someone's booking: never kept by the browser or any cache (shared
+    devices), and the address (which holds the token) never sent on as a referrer. A bad or
+    expired token gets the same 404 as any missing page, with the same headers."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as error:
+            response = page_not_found(request, error)
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapped
+
+
+def remember_outcome(request, name: str, value: dict) -> None:
+    """Keep what was just done for the page after the redirect, in this browser's session."""
+    request.session[name] = signing.dumps(value, salt=f"bookings.{name}")
+
+
+def recall_outcome(request, name: str) -> dict | None:
+    try:
+        return signing.loads(
+            request.session.get(name, ""), salt=f"bookings.{name}", max_age=OUTCOME_SECONDS
+        )
+    except signing.BadSignature:
+        return None
+
+
+def public_walks():
+    """Group walks: route walks are one woman's and never appear on the public pages."""
+    return Walk.objects.filter(kind=Walk.Kind.GROUP).select_related("borough", "bcu")
+
+
+def daylight(walk: Walk) -> dict:
+    """Sunrise and sunset at the meeting point (central London when it has no coordinates)
+    on the day of the walk, and whether it will be dark when the walk starts and ends."""
+    if walk.meeting_lat is not None and walk.meeting_lng is not None:
+        observer = Observer(float(walk.meeting_lat), float(walk.meeting_lng))
+    else:
+        observer = CENTRAL_LONDON.observer
+    day = timezone.localtime(walk.starts_at, LONDON).date()
+    times = sun(observer, date=day, tzinfo=LONDON)
+
+    def dark(moment: datetime) -> bool:
+        return not times["sunrise"] <= moment < times["sunset"]
+
+    return {
+        "morning": timezone.localtime(walk.starts_at, LONDON).hour < 12,
+        "sunrise": times["sunrise"],
+        "sunset": times["sunset"],
+        "dark_at_start": dark(walk.starts_at),
+        "dark_at_end": dark(walk.ends_at),
+    }
+
+
+@require_http_methods(["GET", "HEAD"])
+def walk_list(request):
+    form = WalkFilterForm(request.GET)
+    walks = public_walks().upcoming().bookable().with_counts().order_by("starts_at", "pk")
+    borough, bcu = form.selected()
+    if borough:
+        walks = walks.filter(borough=borough)
+    if bcu:
+        walks = walks.filter(bcu=bcu)
+    page = Paginator(walks, WALKS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "borough": borough,
+        "bcu": bcu,
+        "neighbours": [name for name in form.bcus[borough.bcu.code][1] if name != borough.name]
+        if borough
+        else [],
+        "mismatch": borough and bcu and borough.bcu_id != bcu.pk,
+        "query": query.urlencode(),
+    }
+    return render(request, "bookings/walk_list.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "HEAD"])
+def walk_detail(request, code):
+    walk = get_object_or_404(public_walks().with_counts(), code=code)
+    return render(request, "bookings/walk_detail.html", {"walk": walk, "daylight": daylight(walk)})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("book")
+def book(request, code):
+    walk = get_object_or_404(public_walks().with_counts(), code=code)
+    if not walk.is_bookable():
+        status = 409 if request.method == "POST" else 200
+        return render(request, "bookings/book_closed.html", {"walk": walk}, status=status)
+    form = BookingForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                booking = services.book_place(walk=walk, **form.booking_fields())
+            except ValidationError as error:
+                form.add_error(None, error)
+                status = 409
+            else:
+                remember_outcome(
+                    request,
+                    "booked",
+                    {
+                        "booking": booking.pk,
+                        "status": booking.screen_status,
+                        "email": form.cleaned_data["email"],
+                    },
+                )
+                return redirect("bookings:booked", code=walk.code)
+    return render(request, "bookings/book.html", {"walk": walk, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+@no_store
+def booked(request, code):
+    walk = get_object_or_404(public_walks(), code=code)
+    outcome = recall_outcome(request, "booked")
+    booking = None
+    if outcome:
+        booking = Booking.objects.filter(pk=outcome["booking"], walk=walk).first()
+    now = timezone.now()
+    context = {
+        "walk": walk,
+        "booking": booking,
+        "outcome": outcome,
+        # From the walk's time alone, as a new booking's would be: the page must not differ
+        # for someone who had booked before.
+        "reminders": [
+            REMINDER_LABELS[kind]
+            for kind, before in services.REMINDERS
+            if walk.starts_at - before > now
+        ],
+    }
+    return render(request, "bookings/booked.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@no_store
+@rate_limit("manage")
+def manage(request, token):
+    booking = (
+        Booking.objects.by_manage_token(token).select_related("walk__borough", "walk__bcu").first()
+    )
+    if booking is None:
+        raise Http404
+    status = 200
+    error = None
+    if request.method == "POST":
+        if request.POST.get("action") != "cancel":
+            error, status = "Choose what you would like to do with your booking", 400
+        else:
+            try:
+                services.cancel_booking(booking=booking)
+            except ValidationError as refused:
+                error, status = refused.messages[0], 409
+            else:
+                messages.success(
+                    request, "Your booking is cancelled. We have sent you an email to confirm."
+                )
+                return redirect(request.path)
+    walk = booking.walk
+    context = {
+        "booking": booking,
+        "walk": walk,
+        "error": error,
+        "can_cancel": booking.is_active and not walk.has_started(),
+    }
+    return render(request, "bookings/manage.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("lost_link")
+def lost_link(request):
+    form = LostLinkForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        services.resend_manage_links(email=form.cleaned_data["email"])
+        remember_outcome(request, "lost_link", {"email": form.cleaned_data["email"]})
+        return redirect("bookings:lost_link_sent")
+    status = 400 if form.is_bound else 200
+    return render(request, "bookings/lost_link.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+@no_store
+def lost_link_sent(request):
+    outcome = recall_outcome(request, "lost_link")
+    return render(request, "bookings/lost_link_sent.html", {"outcome": outcome})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("request")
+def request_walk(request):
+    form = WalkRequestForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        walk_request = services.request_walk(**form.request_fields())
+        remember_outcome(
+            request,
+            "requested",
+            {
+                "reference": walk_request.reference,
+                "email": walk_request.email,
+                "borough": walk_request.borough.name,
+            },
+        )
+        return redirect("bookings:request_received")
+    status = 400 if form.is_bound else 200
+    return render(request, "bookings/request.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+@no_store
+def request_received(request):
+    outcome = recall_outcome(request, "requested")
+    return render(request, "bookings/request_received.html", {"outcome": outcome})
