@@ -1,0 +1,79 @@
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.factories import make_user
+
+
+@pytest.fixture
+def inspector(client):
+    """An inspector of Central South (AS), logged in."""
+    user = make_user("Inspectors", officer_bcu="AS")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def commander(client):
+    """A commander with no BCU: all of London."""
+    user = make_user("Commanders", officer_bcu="")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def superuser(client):
+    user = make_user(is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+class _FormFields(HTMLParser):
+    """The name=value pairs a browser would submit from the page's first POST form."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields, self.in_form, self.done = {}, False, False
+        self.select, self.textarea = None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("method", "").lower() == "post" and not self.done:
+            self.in_form = True
+        if not self.in_form or not a.get("name") and tag != "option":
+            return
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("submit", "button", "file"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields[a["name"]] = a.get("value", "on" if kind == "checkbox" else "")
+        elif tag == "select":
+            self.select = a["name"]
+            self.fields.setdefault(self.select, "")
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields[self.select] = a.get("value", "")
+        elif tag == "textarea":
+            self.textarea = a["name"]
+            self.fields[self.textarea] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.in_form:
+            self.in_form, self.done = False, True
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.fields[self.textarea] += (
+                data.lstrip("\n") if not self.fields[self.textarea] else data
+            )
+
+
+def form_fields(response) -> dict:
+    parser = _FormFields()
+    parser.feed(response.content.decode())
+    return parser.fields
