@@ -213,6 +213,13 @@ CELERY_BEAT_SCHEDULE["patrols-daily-digest"] = {
     "task": "patrols.tasks.send_daily_digest",
     "schedule": 24 * 60 * 60,
 }
+# The outbox sweep, every minute: reminders come due, retries, rows whose publish was lost.
+# A sweep not started within 50 s is dropped: the next one does the same work.
+CELERY_BEAT_SCHEDULE["bookings-deliver-due-notifications"] = {
+    "task": "bookings.tasks.deliver_due_notifications",
+    "schedule": 60.0,
+    "options": {"expires": 50},
+}
 
 # Security. Everything here is on unless DEBUG; check --deploy is clean in production.
 SESSION_COOKIE_SECURE = not DEBUG

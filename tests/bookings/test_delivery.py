@@ -30,6 +30,7 @@ from bookings.services import queue_notification
 from patrols.models import Walk
 from tests.bookings.smtp_sink import free_port, smtp_sink  # noqa: F401 - a fixture
 from tests.factories import make_action, make_booking, make_concern, make_walk
+from walkandtalk.celery import app
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -354,3 +355,13 @@ def test_two_sweeps_and_a_task_in_parallel_send_each_due_row_exactly_once(smtp_s
     assert first["sent"] > 0 and second["sent"] > 0
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
     assert not Notification.objects.filter(sent_at=None).exists()
+
+
+def test_beat_sweeps_the_outbox_every_minute():
+    [entry] = [
+        entry
+        for entry in app.conf.beat_schedule.values()
+        if entry["task"] == "bookings.tasks.deliver_due_notifications"
+    ]
+    assert entry["schedule"] == 60
+    assert "bookings.tasks.deliver_due_notifications" in app.tasks
