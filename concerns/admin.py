@@ -1,0 +1,248 @@
+"""Concerns, their actions and the survey answers in the admin, scoped to the viewer's BCU.
+
+A concern's status moves only through actions: each is added under the concern, saved by
+record_action() (which also tells the women who asked to hear, when it is actioned), and kept
+as read-only history."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from bookings.models import Notification
+from patrols.admin import BCUScopedAdmin, BCUScopedStackedInline, BCUScopedTabularInline
+
+from .forms import ConcernActionForm
+from .models import Concern, ConcernAction, ConcernStatus, Feedback
+from .services import LONDON_LAT, LONDON_LNG, NewConcern, in_london, log_concern, record_action
+
+
+class ConcernAdminForm(forms.ModelForm):
+    class Meta:
+        model = Concern
+        fields = [
+            "borough",
+            "category",
+            "location_text",
+            "lat",
+            "lng",
+            "times_unsafe",
+            "description",
+        ]
+        help_texts = {
+            "location_text": "A street, landmark or stretch of path. Shown on the public "
+            "“You said, we did” page once something is done.",
+            "lat": "Optional. With the longitude, somewhere in Greater London.",
+            "description": "No names, and nothing that identifies anyone. Not for crimes.",
+        }
+        labels = {"lat": "Latitude", "lng": "Longitude"}
+
+    def clean(self):
+        data = super().clean()
+        lat, lng = data.get("lat"), data.get("lng")
+        if (lat is None) != (lng is None):
+            self.add_error("lng" if lng is None else "lat", "Give both coordinates, or neither.")
+        elif lat is not None and not in_london(lat, lng):
+            self.add_error(
+                "lat",
+                f"The position must be in Greater London (latitude {LONDON_LAT[0]} to "
+                f"{LONDON_LAT[1]}, longitude {LONDON_LNG[0]} to {LONDON_LNG[1]}).",
+            )
+        return data
+
+
+class ActionHistoryInline(BCUScopedTabularInline):
+    """What has been done so far, oldest first. History is never edited or deleted."""
+
+    model = ConcernAction
+    bcu_field = "concern__bcu"
+    fields = ["at", "status", "partner", "note", "by"]
+    readonly_fields = fields
+    ordering = ["at", "pk"]
+    extra = 0
+    can_delete = False
+    verbose_name = "action"
+    verbose_name_plural = "What has been done"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AddActionInline(BCUScopedStackedInline):
+    """One empty action to fill in; ConcernAdmin.save_formset hands it to record_action()."""
+
+    model = ConcernAction
+    form = ConcernActionForm
+    bcu_field = "concern__bcu"
+    fields = ["note", "status", "partner"]
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = "new action"
+    verbose_name_plural = "Add an action"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def has_add_permission(self, request, obj=None):
+        # Only on an existing concern: a new one starts open, with no history.
+        return obj is not None and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Concern)
+class ConcernAdmin(BCUScopedAdmin):
+    form = ConcernAdminForm
+    list_display = [
+        "category",
+        "location_text",
+        "borough",
+        "times_unsafe",
+        "status",
+        "partner",
+        "action_count",
+        "logged_at",
+    ]
+    list_display_links = ["category", "location_text"]
+    list_filter = ["status", "category", "times_unsafe", "partner", "borough", "logged_at"]
+    list_select_related = ["borough"]
+    search_fields = ["location_text", "description"]
+    ordering = ["-logged_at", "pk"]
+    inlines = [ActionHistoryInline, AddActionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(number_of_actions=Count("actions"))
+
+    @admin.display(description="actions", ordering="number_of_actions")
+    def action_count(self, obj):
+        return obj.number_of_actions
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ConcernAdminForm.Meta.fields
+        return [
+            "walk",
+            "borough",
+            "category",
+            "location_text",
+            "lat",
+            "lng",
+            "times_unsafe",
+            "description",
+            "status",
+            "partner",
+            "logged_by",
+            "logged_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # Status and partner move only through actions, so the history explains every change;
+        # the place stays in the BCU and borough it was raised in.
+        return ["walk", "borough", "status", "partner", "logged_by", "logged_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        saved = log_concern(
+            borough=data["borough"],
+            concern=NewConcern(
+                category=data["category"],
+                location_text=data["location_text"],
+                times_unsafe=data["times_unsafe"],
+                description=data["description"],
+                lat=data["lat"],
+                lng=data["lng"],
+            ),
+            by=request.user,
+        )
+        # The admin goes on to use obj (its log, message and redirect): make it the saved row.
+        vars(obj).update(vars(saved))
+
+    def save_formset(self, request, form, formset, change):
+        if not issubclass(formset.form, ConcernActionForm):
+            return super().save_formset(request, form, formset, change)
+        # What the admin's change message and history read from a saved formset.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for action_form in formset.forms:
+            if not action_form.has_changed() or not action_form.cleaned_data:
+                continue
+            data = action_form.cleaned_data
+            action = record_action(
+                concern=form.instance,
+                note=data["note"],
+                status=data["status"],
+                partner=data["partner"],
+                by=request.user,
+            )
+            formset.new_objects.append(action)
+            told = Notification.objects.filter(
+                kind=Notification.Kind.YOU_SAID_WE_DID, key=f"action:{action.pk}"
+            ).count()
+            message = f"Action recorded: the concern is now “{action.get_status_display()}”."
+            if action.status == ConcernStatus.ACTIONED:
+                message += (
+                    f" {told} woman from the walk who asked to hear will be emailed."
+                    if told == 1
+                    else f" {told} women from the walk who asked to hear will be emailed."
+                )
+            messages.success(request, message)
+        return None
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(BCUScopedAdmin):
+    """Survey answers: read only. Nobody edits what a woman told us."""
+
+    bcu_field = "booking__walk__bcu"
+    list_display = [
+        "booking",
+        "walk",
+        "felt_safe_before",
+        "felt_safe_after",
+        "confidence_in_police_before",
+        "confidence_in_police_after",
+        "wants_updates",
+        "submitted_at",
+    ]
+    list_filter = ["wants_updates", "submitted_at"]
+    list_select_related = ["booking__walk"]
+    ordering = ["-submitted_at", "pk"]
+    fields = [
+        "booking",
+        "walk",
+        "felt_safe_before",
+        "felt_safe_after",
+        "confidence_in_police_before",
+        "confidence_in_police_after",
+        "comments",
+        "wants_updates",
+        "submitted_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="walk", ordering="booking__walk__starts_at")
+    def walk(self, obj):
+        return obj.booking.walk
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
