@@ -295,7 +295,8 @@ class RosterFormSet(BaseInlineFormSet):
     roster service checks again under a lock when saving."""
 
     def clean(self):
-        super().clean()
+        # Before Django's own uniqueness check, so she reads a sentence rather than "Please
+        # correct the duplicate data".
         walk = self.instance
         can_check_times = bool(walk.starts_at and walk.ends_at and walk.bcu_id)
         seen = set()
@@ -314,6 +315,7 @@ class RosterFormSet(BaseInlineFormSet):
                     check_can_walk(walk=walk, officer=officer)
                 except ValidationError as error:
                     form.add_error("officer", error)
+        super().clean()
 
 
 class RosterInline(BCUScopedTabularInline):
@@ -329,6 +331,20 @@ class RosterInline(BCUScopedTabularInline):
         # Enough empty rows to reach full staffing, and at least one to add someone.
         have = obj.roster.count() if obj is not None and obj.pk else 0
         return max(settings.WALK_MIN_OFFICERS - have, 1)
+
+    def has_add_permission(self, request, obj=None):
+        return self.walk_is_open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.walk_is_open(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.walk_is_open(obj) and super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def walk_is_open(walk) -> bool:
+        """A cancelled or completed walk's roster is a record of who was to walk it."""
+        return walk is None or walk.status == Walk.Status.SCHEDULED
 
     def get_formset(self, request, obj=None, **kwargs):
         request._roster_walk = obj

@@ -29,17 +29,18 @@ def superuser(client):
 
 
 class _FormFields(HTMLParser):
-    """The name=value pairs a browser would submit from the page's first POST form."""
+    """The name=value pairs a browser would submit from each POST form of a page."""
 
     def __init__(self):
         super().__init__()
-        self.fields, self.in_form, self.done = {}, False, False
+        self.forms, self.fields, self.in_form = {}, {}, False
         self.select, self.textarea = None, None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "form" and a.get("method", "").lower() == "post" and not self.done:
+        if tag == "form" and a.get("method", "").lower() == "post":
             self.in_form = True
+            self.fields = self.forms.setdefault(a.get("id") or f"form{len(self.forms)}", {})
         if not self.in_form or not a.get("name") and tag != "option":
             return
         if tag == "input":
@@ -60,7 +61,7 @@ class _FormFields(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "form" and self.in_form:
-            self.in_form, self.done = False, True
+            self.in_form = False
         elif tag == "select":
             self.select = None
         elif tag == "textarea":
@@ -73,7 +74,11 @@ class _FormFields(HTMLParser):
             )
 
 
-def form_fields(response) -> dict:
+def form_fields(response, form_id: str | None = None) -> dict:
+    """What the page's form would submit: the admin's change form (id <model>_form) unless
+    another id is given."""
     parser = _FormFields()
     parser.feed(response.content.decode())
-    return parser.fields
+    if form_id is None:
+        form_id = next(f for f in parser.forms if f.endswith("_form") and f != "logout-form")
+    return parser.forms[form_id]
