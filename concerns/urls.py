@@ -10,4 +10,8 @@ urlpatterns = [
     path("feedback/<str:token>/", views.feedback, name="feedback"),
     path("you-said-we-did/", views.you_said_we_did, name="you_said_we_did"),
     # --- end of issue 6 ---
+    # --- Commander reports (issue 7) ---
+    path("reports/", views.report, name="reports"),
+    path("reports/concerns.csv", views.report_csv, name="reports_csv"),
+    # --- end of issue 7 ---
 ]

@@ -1,21 +1,26 @@
 """Pages after the walk: the officers' debrief, the survey, "you said, we did"; the reports."""
 
+import csv
+import io
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.defaults import page_not_found
 
 from bookings.models import Booking
 from patrols.models import BCU, Walk, bcu_scope
 
+from . import charts, reports
 from .forms import (
     MAX_CONCERNS_PER_DEBRIEF,
     AttendanceForm,
@@ -24,7 +29,7 @@ from .forms import (
     FeedbackForm,
     error_links,
 )
-from .models import Concern, Feedback, Partner
+from .models import Concern, ConcernStatus, Feedback, Partner
 from .services import (
     booking_for_feedback,
     can_debrief,
@@ -209,3 +214,265 @@ def you_said_we_did(request):
 
 
 # --- end of issue 6 -------------------------------------------------------------------------
+
+
+# --- Commander reports (issue 7): /reports/ and /reports/concerns.csv ----------------------
+
+# Cells a spreadsheet would run as a formula: a quote in front makes them text (OWASP's advice).
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_FLUSH_BYTES = 64 * 1024
+
+
+def _report_errors(form) -> list[tuple[str, str]]:
+    return [
+        (form[name].auto_id if name in form.fields else "", message)
+        for name, errors in form.errors.items()
+        for message in errors
+    ]
+
+
+def _report_query(f: reports.ReportFilters) -> str:
+    """The filters as a query string, so a shared link or the CSV gives the same report."""
+    params = {"from": f.start.isoformat(), "to": f.end.isoformat()}
+    if f.bcu is not None:
+        params["bcu"] = f.bcu.code
+    if f.borough is not None:
+        params["borough"] = f.borough.slug
+    if f.category:
+        params["category"] = f.category
+    return urlencode(params)
+
+
+def _report_place(f: reports.ReportFilters) -> str:
+    if f.borough is not None:
+        return f"{f.borough.name} ({f.borough.bcu.name})"
+    return f.bcu.name if f.bcu is not None else "All of London"
+
+
+def _count(n: int | None) -> str:
+    return "No data" if n is None else f"{n:,}"
+
+
+def _percent(share: float | None) -> str:
+    return "No data" if share is None else f"{round(share * 100)}%"
+
+
+def _duration(value) -> str:
+    if value is None:
+        return "No data"
+    hours = value.total_seconds() / 3600
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def _headline_sections(figures: dict) -> list[dict]:
+    """The headline figures as they read on the page: label, value, and what it counts."""
+    walks, requests, found = figures["walks"], figures["requests"], figures["concerns"]
+    actions, survey = figures["actions"], figures["survey"]
+    median = reports.median_supported()
+    unavailable = "Not available on this database (needs PostgreSQL)."
+    answered = requests["scheduled"] + requests["declined"]
+    return [
+        {
+            "title": "Walks",
+            "items": [
+                ("Walks held", _count(walks["held"]), "Walks that started and were not cancelled."),
+                ("Women who walked", _count(walks["attended"]), "Places taken and kept."),
+                (
+                    "Attendance rate",
+                    _percent(walks["attendance_rate"]),
+                    "Of the places where an officer recorded who came.",
+                ),
+                ("No-shows", _count(walks["no_shows"]), "Booked, but did not come."),
+                ("Walks cancelled by the police", _count(walks["cancelled"]), ""),
+            ],
+        },
+        {
+            "title": "Route requests",
+            "items": [
+                ("Requests received", _count(requests["received"]), ""),
+                (
+                    "Median time to answer",
+                    _duration(requests["median_time_to_answer"]) if median else "Not available",
+                    f"{answered:,} answered; {requests['waiting']:,} still waiting."
+                    if median
+                    else unavailable,
+                ),
+            ],
+        },
+        {
+            "title": "Concerns",
+            "items": [
+                ("Concerns logged", _count(found["logged"]), ""),
+                (
+                    "With an action",
+                    _percent(actions["share"]),
+                    f"{actions['with_action']:,} of {found['logged']:,} concerns.",
+                ),
+                (
+                    "Median time to first action",
+                    _duration(actions["median_time_to_first_action"])
+                    if median
+                    else "Not available",
+                    "From being logged to the first action." if median else unavailable,
+                ),
+                (
+                    "Open for more than 30 days",
+                    _count(found["open_over_30_days"]),
+                    "Still open, with no action, 30 days after being logged.",
+                ),
+            ],
+        },
+        {
+            "title": "Survey after the walk",
+            "items": [
+                ("Responses", _count(survey["responses"]), ""),
+                (
+                    "Felt safer after the walk",
+                    _percent(survey["felt_safer_share"]),
+                    f"{survey['felt_safer']:,} of {survey['responses']:,} who answered.",
+                ),
+                (
+                    "Change in confidence in the police",
+                    "No data"
+                    if survey["confidence_change"] is None
+                    else f"{survey['confidence_change']:+.1f}",
+                    "Average change, on a scale of 1 to 5, from before the walk to after.",
+                ),
+            ],
+        },
+    ]
+
+
+@login_required
+@permission_required("concerns.view_reports", raise_exception=True)
+@never_cache
+@require_GET
+def report(request):
+    """Commanders' report: walks, requests, concerns and the survey, for their BCU or London."""
+    form = reports.ReportFilterForm(request.GET, scope=bcu_scope(request.user))
+    if not form.is_valid():
+        context = {"form": form, "error_links": _report_errors(form)}
+        return render(request, "concerns/reports.html", context, status=400)
+    f = form.filters()
+    categories = reports.concerns_by_category(f)
+    by_area = reports.concerns_by_area(f)
+    by_time = reports.concerns_by_time_of_day(f)
+    by_month = reports.concerns_by_month(f)
+    locations = reports.top_locations(f)
+    partners = reports.actions_by_partner(f)
+    statuses = reports.concerns_by_status(f)
+    figures = reports.headline(f)
+    in_categories = [row for group in categories for row in group["categories"]]
+    context = {
+        "form": form,
+        "filters": f,
+        "place": _report_place(f),
+        "category_label": dict(reports.Concern.Category.choices).get(f.category, ""),
+        "days": (f.end - f.start).days + 1,
+        "query": _report_query(f),
+        "sections": _headline_sections(figures),
+        "logged": figures["concerns"]["logged"],
+        "categories": categories,
+        "category_chart": charts.bar_chart(in_categories, group="group"),
+        "area_level": reports.area_level(f),
+        "by_area": by_area,
+        "area_chart": charts.bar_chart(by_area),
+        "by_time": by_time,
+        "time_chart": charts.bar_chart(by_time),
+        "by_month": by_month,
+        "month_chart": charts.column_chart(by_month, label="short", sublabel="year"),
+        "locations": locations,
+        "location_chart": charts.bar_chart(locations),
+        "partners": partners,
+        "partner_chart": charts.bar_chart(partners),
+        "statuses": statuses,
+        "status_chart": charts.bar_chart(statuses),
+        "action_statuses": reports.ACTION_STATUSES,
+        "generated_at": timezone.localtime(f.now),
+    }
+    return render(request, "concerns/reports.html", context)
+
+
+def _csv_cell(value):
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_stream(rows):
+    """CSV text in chunks of about 64 KB, from rows read a chunk at a time by the database's
+    cursor: memory stays flat however many concerns there are. A byte-order mark first, so
+    Excel reads the file as UTF-8."""
+    categories = dict(reports.Concern.Category.choices)
+    groups = {key: label for key, label, _ in reports.CATEGORY_GROUPS}
+    times = dict(reports.Concern.TimeOfDay.choices)
+    statuses = dict(ConcernStatus.choices)
+    partners = dict(Partner.choices)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(reports.CSV_HEADER)
+    for row in rows:
+        (pk, logged_at, bcu_code, bcu, borough, category, location, lat, lng, when, said,
+         status, partner, first_action_at) = row  # fmt: skip
+        writer.writerow(
+            [
+                _csv_cell(cell)
+                for cell in (
+                    pk,
+                    timezone.localtime(logged_at).date().isoformat(),
+                    bcu_code,
+                    bcu,
+                    borough,
+                    groups[reports.GROUP_OF_CATEGORY[category]],
+                    categories.get(category, category),
+                    location,
+                    lat,
+                    lng,
+                    times.get(when, when),
+                    said,
+                    statuses.get(status, status),
+                    partners.get(partner, partner),
+                    timezone.localtime(first_action_at).date().isoformat()
+                    if first_action_at
+                    else "",
+                )
+            ]
+        )
+        if buffer.tell() >= CSV_FLUSH_BYTES:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _csv_filename(f: reports.ReportFilters) -> str:
+    place = f.borough.slug if f.borough else f.bcu.code.lower() if f.bcu else "london"
+    category = f"-{f.category.replace('_', '-')}" if f.category else ""
+    return f"walk-and-talk-concerns-{place}{category}-{f.start:%Y-%m-%d}-to-{f.end:%Y-%m-%d}.csv"
+
+
+@login_required
+@permission_required("concerns.view_reports", raise_exception=True)
+@never_cache
+@require_GET
+def report_csv(request):
+    """The report's concerns as CSV, with the page's filters. No personal data: not who logged
+    a concern, nothing about the women on the walk, and positions rounded to about 100 m."""
+    form = reports.ReportFilterForm(request.GET, scope=bcu_scope(request.user))
+    if not form.is_valid():
+        problems = "\n".join(f"- {message}" for _, message in _report_errors(form))
+        return HttpResponse(
+            f"These report filters cannot be used:\n{problems}\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    f = form.filters()
+    response = StreamingHttpResponse(
+        _csv_stream(reports.csv_rows(f)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_csv_filename(f)}"'
+    return response
+
+
+# --- end of issue 7 -------------------------------------------------------------------------

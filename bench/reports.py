@@ -1,0 +1,160 @@
+"""Benchmark the commander reports against a big database (results in docs/benchmarks.md).
+
+    createdb -h 127.0.0.1 -U postgres wt_bench
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_bench
+    DEBUG=1 .venv/bin/python manage.py migrate
+    DEBUG=1 .venv/bin/python manage.py seed_demo --concerns 1000000
+    SECRET_KEY=x .venv/bin/python bench/reports.py actions   # an action on each concern acted on
+    SECRET_KEY=x .venv/bin/python bench/reports.py page      # warm page timings and queries
+    SECRET_KEY=x .venv/bin/python bench/reports.py csv       # stream every concern, watch RSS
+
+Runs with DEBUG off (as in production) through Django's test client, in this process, so the
+RSS measured is the web process's own.
+"""
+
+import os
+import resource
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "walkandtalk.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from concerns.models import Concern  # noqa: E402
+from patrols.models import Officer  # noqa: E402
+
+PAGE_RUNS = 7
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def commander() -> Client:
+    user, _ = User.objects.get_or_create(username="bench-commander", defaults={"is_staff": True})
+    user.groups.set([Group.objects.get(name="Commanders")])
+    Officer.objects.update_or_create(
+        user=user, defaults={"collar_number": "BENCH-1", "name": "Bench Commander", "bcu": None}
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def top_up_actions():
+    """seed_demo's volume concerns have a status but no actions: give each concern that is not
+    open one action, from its status, a few days after it was logged, so the action figures
+    join a realistic table. Idempotent."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO concerns_concernaction (concern_id, note, status, partner, at)
+            SELECT c.id, 'Benchmark action.', c.status,
+                   (ARRAY['council_lighting','parks','highways','tfl','housing',
+                          'police_patrols','licensing','other'])[1 + c.id % 8],
+                   c.logged_at + (1 + c.id % 20) * interval '1 day'
+            FROM concerns_concern c
+            WHERE c.status <> 'open'
+              AND NOT EXISTS (SELECT 1 FROM concerns_concernaction a WHERE a.concern_id = c.id)
+            """
+        )
+        print(f"Added {cursor.rowcount} actions.")
+        cursor.execute("VACUUM ANALYZE concerns_concern")
+        cursor.execute("VACUUM ANALYZE concerns_concernaction")
+
+
+def time_page(client: Client, query: str):
+    url = f"/reports/?{query}"
+    response = client.get(url)  # warm: connections, templates, PostgreSQL's cache
+    assert response.status_code == 200, response.status_code
+    times = []
+    for _ in range(PAGE_RUNS):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]
+    print(
+        f"{url:<60} median {statistics.median(times) * 1000:6.0f} ms  "
+        f"min {min(times) * 1000:6.0f}  max {max(times) * 1000:6.0f}  "
+        f"{len(queries.captured_queries)} queries; slowest "
+        + ", ".join(f"{float(q['time']) * 1000:.0f} ms" for q in slowest)
+    )
+
+
+def page():
+    client = commander()
+    today = timezone.localdate()
+    print(f"{Concern.objects.count():,} concerns in the database")
+    time_page(client, "")  # the default: the last 90 days, all of London
+    time_page(client, "bcu=AS")
+    time_page(client, "borough=lambeth&category=poorly_lit")
+    year = f"from={today - timedelta(days=364)}&to={today}"
+    time_page(client, year)
+    time_page(client, f"{year}&bcu=AS")
+
+
+def csv():
+    client = commander()
+    today = timezone.localdate()
+    url = f"/reports/concerns.csv?from={today - timedelta(days=400)}&to={today}"
+    before = rss_kib()
+    started = time.perf_counter()
+    response = client.get(url)
+    assert response.status_code == 200 and response.streaming
+    chunks = rows = size = 0
+    first_byte = None
+    peak = before
+    samples = []
+    for chunks, chunk in enumerate(response.streaming_content, start=1):
+        if first_byte is None:
+            first_byte = time.perf_counter() - started
+        size += len(chunk)
+        rows += chunk.count(b"\n")
+        if chunks % 200 == 0:
+            now = rss_kib()
+            peak = max(peak, now)
+            samples.append((rows, now))
+    response.close()
+    elapsed = time.perf_counter() - started
+    after = rss_kib()
+    print(f"{url}")
+    print(
+        f"{rows - 1:,} rows, {size / 1e6:.0f} MB in {elapsed:.1f} s "
+        f"(first byte after {first_byte:.1f} s)"
+    )
+    print(f"RSS before {before / 1024:.0f} MiB, peak while streaming {peak / 1024:.0f} MiB, ")
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"after {after / 1024:.0f} MiB; ru_maxrss {maxrss / 1024:.0f} MiB")
+    step = max(len(samples) // 8, 1)
+    print(
+        "RSS while streaming (rows sent: MiB): "
+        + ", ".join(f"{r:,}: {kib / 1024:.0f}" for r, kib in samples[::step])
+    )
+
+
+if __name__ == "__main__":
+    commands = {"actions": top_up_actions, "page": page, "csv": csv}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(commands)}")
+    commands[sys.argv[1]]()

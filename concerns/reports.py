@@ -1,0 +1,575 @@
+"""The commander reports: every figure on /reports/ and every row of /reports/concerns.csv.
+
+Plain functions of a `ReportFilters`, each one database query that aggregates (no Python loop
+over concerns, bookings or walks), so the page costs the same number of queries at any size.
+The page, the CSV and the tests all call these functions.
+
+Dates are Europe/London calendar days: `from` 1 March to `to` 31 March means from local
+midnight on 1 March up to (not including) local midnight on 1 April, whatever the clocks do.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DurationField,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Lower, Round, Trim, TruncMonth
+from django.utils import timezone
+
+from bookings.models import Booking, WalkRequest
+from patrols.models import BCU, Borough, Walk
+
+from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
+
+LONDON = ZoneInfo("Europe/London")
+DEFAULT_DAYS = 90
+MAX_DAYS = 5 * 366  # the month chart stays readable; older data is one more report away
+EARLIEST = date(2020, 1, 1)  # the scheme began in 2021; guards date arithmetic from year 1
+OPEN_TOO_LONG = timedelta(days=30)
+TOP_LOCATIONS = 10
+# The CSV's coordinates, to 3 decimal places: about 110 m north-south and 70 m east-west in
+# London. Enough to map a hotspot to its street, too coarse to point at a doorway, since a
+# concern "outside my flat" would otherwise lead to her home once the file leaves the building.
+CSV_COORDINATE_PLACES = 3
+CSV_CHUNK_ROWS = 2000
+
+CATEGORY_GROUPS = [
+    ("environmental", "Environmental", Concern.ENVIRONMENTAL),
+    ("behavioural", "Behavioural", Concern.BEHAVIOURAL),
+    ("other", "Other", (Concern.Category.OTHER,)),
+]
+GROUP_OF_CATEGORY = {c: key for key, _, categories in CATEGORY_GROUPS for c in categories}
+ACTION_STATUSES = [s for s in ConcernStatus if s != ConcernStatus.OPEN]
+NO_PARTNER_LABEL = "No partner (police only)"
+# The ids of the hints under the filter form (templates/concerns/reports.html).
+HINTS = {"from": "report-dates-hint", "to": "report-dates-hint", "category": "report-category-hint"}
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LONDON)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report covers. `bcu` is already narrowed to the reader's scope by the form."""
+
+    start: date
+    end: date  # inclusive
+    bcu: BCU | None = None
+    borough: Borough | None = None
+    category: str = ""
+    now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def since(self) -> datetime:
+        return local_midnight(self.start)
+
+    @property
+    def until(self) -> datetime:
+        return local_midnight(self.end + timedelta(days=1))
+
+    def place(self, bcu: str = "bcu", borough: str = "borough") -> Q:
+        """Rows in the chosen borough or BCU; the lookups name those fields on the model."""
+        if self.borough is not None:
+            return Q(**{borough: self.borough})
+        if self.bcu is not None:
+            return Q(**{bcu: self.bcu})
+        return Q()
+
+
+class Median(Aggregate):
+    """PostgreSQL's PERCENTILE_CONT(0.5): the median, of numbers or of intervals. SQLite (the
+    embedded demo) has no such aggregate, so callers ask `median_supported()` first and show
+    "not available" there rather than fetch every row to sort it in Python."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+
+def median_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _median(expression) -> dict:
+    """{"median": Median(expression)} where the database has it, else nothing (None later)."""
+    if not median_supported():
+        return {}
+    return {"median": Median(expression, output_field=DurationField())}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if not whole else part / whole
+
+
+# --- The rows each figure is built from -------------------------------------------------------
+
+
+def concerns(f: ReportFilters) -> QuerySet[Concern]:
+    """The concerns a report covers: logged in the period, in the place, of the category."""
+    qs = Concern.objects.filter(logged_at__gte=f.since, logged_at__lt=f.until).filter(f.place())
+    if f.category:
+        qs = qs.filter(category=f.category)
+    return qs.order_by()
+
+
+def walks(f: ReportFilters) -> QuerySet[Walk]:
+    """Walks that started in the period, in the place (the category does not apply)."""
+    return (
+        Walk.objects.filter(starts_at__gte=f.since, starts_at__lt=f.until)
+        .filter(f.place())
+        .order_by()
+    )
+
+
+# --- Headline figures -------------------------------------------------------------------------
+
+
+def walk_figures(f: ReportFilters) -> dict:
+    """Walks held (started, not cancelled), walks the police cancelled, and attendance on them:
+    a place taken and kept counts as a woman who walked, so a woman who walked twice counts
+    twice (her email is forgotten after the retention period, so nothing else could count her
+    once). The attendance rate is of the places whose attendance an officer recorded."""
+    held = Q(starts_at__lt=f.now) & ~Q(status=Walk.Status.CANCELLED)
+    row = walks(f).aggregate(
+        held=Count("pk", filter=held, distinct=True),
+        cancelled=Count("pk", filter=Q(status=Walk.Status.CANCELLED), distinct=True),
+        attended=Count("bookings", filter=held & Q(bookings__status=Booking.Status.ATTENDED)),
+        no_shows=Count("bookings", filter=held & Q(bookings__status=Booking.Status.NO_SHOW)),
+    )
+    row["attendance_rate"] = _share(row["attended"], row["attended"] + row["no_shows"])
+    return row
+
+
+def request_figures(f: ReportFilters) -> dict:
+    """Route requests made in the period and how fast an inspector answered (scheduled the
+    walk or declined): the median time from the request to the decision, of those decided."""
+    rows = WalkRequest.objects.filter(created_at__gte=f.since, created_at__lt=f.until).filter(
+        f.place(bcu="borough__bcu")
+    )
+    row = rows.aggregate(
+        received=Count("pk"),
+        scheduled=Count("pk", filter=Q(status=WalkRequest.Status.SCHEDULED)),
+        declined=Count("pk", filter=Q(status=WalkRequest.Status.DECLINED)),
+        waiting=Count("pk", filter=Q(status=WalkRequest.Status.OPEN)),
+        **_median(F("decided_at") - F("created_at")),
+    )
+    row["median_time_to_answer"] = row.pop("median", None)
+    return row
+
+
+def concern_figures(f: ReportFilters) -> dict:
+    """Concerns logged; those still open (nobody has acted) more than 30 days after they were
+    logged; and how many are in each status now."""
+    row = concerns(f).aggregate(
+        logged=Count("pk"),
+        open_over_30_days=Count(
+            "pk", filter=Q(status=ConcernStatus.OPEN, logged_at__lt=f.now - OPEN_TOO_LONG)
+        ),
+    )
+    return row
+
+
+def action_figures(f: ReportFilters) -> dict:
+    """Of the report's concerns, how many have at least one action, and the median time from a
+    concern being logged to its first action (PostgreSQL only: None elsewhere)."""
+    firsts = (
+        ConcernAction.objects.filter(concern__in=concerns(f).values("pk"))
+        .values("concern")
+        .annotate(first_at=Min("at"), logged_at=Min("concern__logged_at"))
+        .order_by()
+    )
+    row = firsts.aggregate(with_action=Count("concern"), **_median(F("first_at") - F("logged_at")))
+    row["median_time_to_first_action"] = row.pop("median", None)
+    return row
+
+
+def survey_figures(f: ReportFilters) -> dict:
+    """The survey after the walk, from women on walks in the period: the share who felt safer
+    afterwards than before, and the mean change in confidence in the police (on a 1 to 5
+    scale, so +1.0 means one step up the scale on average)."""
+    row = (
+        Feedback.objects.filter(
+            booking__walk__starts_at__gte=f.since, booking__walk__starts_at__lt=f.until
+        )
+        .filter(f.place(bcu="booking__walk__bcu", borough="booking__walk__borough"))
+        .aggregate(
+            responses=Count("pk"),
+            felt_safer=Count("pk", filter=Q(felt_safe_after__gt=F("felt_safe_before"))),
+            confidence_change=Avg(
+                F("confidence_in_police_after") - F("confidence_in_police_before")
+            ),
+        )
+    )
+    row["felt_safer_share"] = _share(row["felt_safer"], row["responses"])
+    return row
+
+
+def headline(f: ReportFilters) -> dict:
+    """Every headline figure, for the page's top section and for tests."""
+    figures = {
+        "walks": walk_figures(f),
+        "requests": request_figures(f),
+        "concerns": concern_figures(f),
+        "actions": action_figures(f),
+        "survey": survey_figures(f),
+    }
+    figures["actions"]["share"] = _share(
+        figures["actions"]["with_action"], figures["concerns"]["logged"]
+    )
+    return figures
+
+
+# --- Breakdowns: lists of {"key", "label", "count", ...}, zero rows included where the set of
+# --- keys is fixed (categories, times of day, statuses, BCUs, boroughs, months) ---------------
+
+
+def _counts_by_choice(qs: QuerySet, field_name: str, choices) -> dict:
+    """One row of conditional counts: {value: count} for every choice, zeros included."""
+    return qs.aggregate(
+        **{value: Count("pk", filter=Q(**{field_name: value})) for value, _ in choices}
+    )
+
+
+def concerns_by_category(f: ReportFilters) -> list[dict]:
+    """Concerns in each group (environmental, behavioural, other) and in each of its
+    categories, in StreetSafe's order, zeros included: one query of conditional counts."""
+    by_group = {
+        f"group_{key}": Count("pk", filter=Q(category__in=cats)) for key, _, cats in CATEGORY_GROUPS
+    }
+    by_category = {c: Count("pk", filter=Q(category=c)) for c in Concern.Category.values}
+    counts = concerns(f).aggregate(**by_group, **by_category)
+    labels = dict(Concern.Category.choices)
+    return [
+        {
+            "key": key,
+            "label": label,
+            "count": counts[f"group_{key}"],
+            "categories": [
+                {"key": c, "label": labels[c], "group": label, "count": counts[c]} for c in cats
+            ],
+        }
+        for key, label, cats in CATEGORY_GROUPS
+    ]
+
+
+def concerns_by_time_of_day(f: ReportFilters) -> list[dict]:
+    """When women said the place feels unsafe, from daytime to late at night."""
+    counts = _counts_by_choice(concerns(f), "times_unsafe", Concern.TimeOfDay.choices)
+    return [
+        {"key": value, "label": label, "count": counts[value]}
+        for value, label in Concern.TimeOfDay.choices
+    ]
+
+
+def concerns_by_status(f: ReportFilters) -> list[dict]:
+    """Where the report's concerns stand today."""
+    counts = _counts_by_choice(concerns(f), "status", ConcernStatus.choices)
+    return [
+        {"key": value, "label": label, "count": counts[value]}
+        for value, label in ConcernStatus.choices
+    ]
+
+
+def area_level(f: ReportFilters) -> str:
+    """London is broken down by BCU; one BCU (or one borough) by borough."""
+    return "bcu" if f.bcu is None and f.borough is None else "borough"
+
+
+def concerns_by_area(f: ReportFilters) -> list[dict]:
+    """Concerns in each BCU, or in each borough of the chosen BCU, zeros included. One count
+    subquery per BCU or borough, each a range scan of the (bcu|borough, logged_at) index."""
+    if area_level(f) == "bcu":
+        places, link = BCU.objects.all(), "bcu"
+    else:
+        places, link = Borough.objects.filter(bcu=f.borough.bcu if f.borough else f.bcu), "borough"
+        if f.borough is not None:
+            places = places.filter(pk=f.borough.pk)
+    count = Subquery(
+        concerns(f)
+        .filter(**{link: OuterRef("pk")})
+        .values(link)
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    return list(
+        places.annotate(key=F("pk"), label=F("name"), count=Coalesce(count, Value(0)))
+        .values("key", "label", "count")
+        .order_by("name")
+    )
+
+
+def concerns_by_month(f: ReportFilters) -> list[dict]:
+    """Concerns in each calendar month (London time) the period touches, zeros included."""
+    found = dict(
+        concerns(f)
+        .annotate(month=TruncMonth("logged_at", tzinfo=LONDON))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+    )
+    found = {timezone.localtime(month, LONDON).date(): n for month, n in found.items()}
+    # The axis of months is built here, not the counts: at most 61 months.
+    months, month = [], f.start.replace(day=1)
+    while month <= f.end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return [
+        {
+            "key": m.isoformat()[:7],
+            "label": f"{m:%B %Y}",
+            "short": f"{m:%b}",
+            # The chart writes the year under the first month and under each January.
+            "year": str(m.year) if n == 0 or m.month == 1 else "",
+            "count": found.get(m, 0),
+        }
+        for n, m in enumerate(months)
+    ]
+
+
+def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
+    """The places named most often, within each borough (the same words in two boroughs are
+    two places), ignoring case and surrounding spaces."""
+    return list(
+        concerns(f)
+        .annotate(place=Lower(Trim("location_text")))
+        .values("borough", "place")
+        .annotate(
+            label=Min("location_text"),
+            borough_name=Min("borough__name"),
+            count=Count("pk"),
+        )
+        .values("label", "borough_name", "count")
+        .order_by("-count", "borough_name", "label")[:limit]
+    )
+
+
+def actions_by_partner(f: ReportFilters) -> list[dict]:
+    """Actions on the report's concerns, by the partner they involved, with how many of each
+    partner's actions set each status (referred, actioned, closed, no action possible)."""
+    statuses = {s.value: Count("pk", filter=Q(status=s)) for s in ACTION_STATUSES}
+    rows = list(
+        ConcernAction.objects.filter(concern__in=concerns(f).values("pk"))
+        .values("partner")
+        .annotate(count=Count("pk"), **statuses)
+        .order_by("-count", "partner")
+    )
+    labels = dict(Partner.choices)
+    # Labels for the handful of aggregated rows, at most one per partner.
+    return [
+        {**row, "key": row["partner"], "label": labels.get(row["partner"], NO_PARTNER_LABEL)}
+        for row in rows
+    ]
+
+
+# --- The CSV ----------------------------------------------------------------------------------
+
+CSV_HEADER = [
+    "Concern ID",
+    "Logged on",
+    "BCU code",
+    "BCU",
+    "Borough",
+    "Category group",
+    "Category",
+    "Location",
+    "Latitude (approx.)",
+    "Longitude (approx.)",
+    "When it feels unsafe",
+    "What was said",
+    "Status",
+    "Partner",
+    "First action on",
+]
+
+
+def csv_rows(f: ReportFilters):
+    """The report's concerns, oldest first, as tuples in CSV_HEADER's order less the category
+    group (codes, not labels: the view labels them and adds the group). Never who logged it,
+    nor anything about who walked. A server-side cursor streams them: flat memory at any size."""
+    first_action = ConcernAction.objects.filter(concern=OuterRef("pk")).order_by("at", "pk")
+    return (
+        concerns(f)
+        .annotate(
+            lat_approx=Round("lat", CSV_COORDINATE_PLACES),
+            lng_approx=Round("lng", CSV_COORDINATE_PLACES),
+            first_action_at=Subquery(first_action.values("at")[:1]),
+        )
+        .order_by("logged_at", "pk")
+        .values_list(
+            "pk",
+            "logged_at",
+            "bcu__code",
+            "bcu__name",
+            "borough__name",
+            "category",
+            "location_text",
+            "lat_approx",
+            "lng_approx",
+            "times_unsafe",
+            "description",
+            "status",
+            "partner",
+            "first_action_at",
+        )
+        .iterator(chunk_size=CSV_CHUNK_ROWS)
+    )
+
+
+# --- The filters, as a form: shape and scope are checked here ------------------------------
+
+
+class ReportFilterForm(forms.Form):
+    """The report's query parameters, the same for the page and the CSV. A reader scoped to one
+    BCU is offered only that BCU and its boroughs, so `?bcu=` or `?borough=` naming another
+    fails validation like any other bad value."""
+
+    bcu = forms.ModelChoiceField(
+        queryset=BCU.objects.none(),
+        to_field_name="code",
+        required=False,
+        label="BCU",
+        empty_label="All of London",
+        error_messages={"invalid_choice": "Choose a BCU from the list."},
+    )
+    borough = forms.ModelChoiceField(
+        queryset=Borough.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All boroughs",
+        error_messages={"invalid_choice": "Choose a borough from the list."},
+    )
+    category = forms.ChoiceField(
+        required=False,
+        choices=[("", "All categories")]
+        + [
+            (label, [(c.value, c.label) for c in cats])
+            for _, label, cats in CATEGORY_GROUPS
+            if len(cats) > 1
+        ]
+        + [(Concern.Category.OTHER.value, Concern.Category.OTHER.label)],
+        error_messages={"invalid_choice": "Choose a category from the list."},
+    )
+
+    def __init__(self, data=None, *, scope: BCU | None, today: date | None = None):
+        self.scope = scope
+        self.today = today or timezone.localdate()
+        self.default_start = self.today - timedelta(days=DEFAULT_DAYS - 1)
+        if data is not None:
+            # A missing or empty date means the default period: the form shows it filled in.
+            data = data.copy()
+            if not data.get("from"):
+                data["from"] = self.default_start.isoformat()
+            if not data.get("to"):
+                data["to"] = self.today.isoformat()
+        super().__init__(data)
+        # "from" is a Python keyword, so the two dates are added here rather than declared.
+        self.fields = {
+            "from": forms.DateField(
+                label="From",
+                input_formats=["%Y-%m-%d"],
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                error_messages={
+                    "required": "Enter the first day of the period.",
+                    "invalid": "Enter the first day as a real date, like 2026-03-01.",
+                },
+            ),
+            "to": forms.DateField(
+                label="To",
+                input_formats=["%Y-%m-%d"],
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                error_messages={
+                    "required": "Enter the last day of the period.",
+                    "invalid": "Enter the last day as a real date, like 2026-03-31.",
+                },
+            ),
+            **self.fields,
+        }
+        bcus = BCU.objects.all() if scope is None else BCU.objects.filter(pk=scope.pk)
+        boroughs = Borough.objects.all() if scope is None else scope.boroughs.all()
+        self.fields["bcu"].queryset = bcus
+        self.fields["borough"].queryset = boroughs
+        if scope is not None:
+            # Her own BCU is the only choice: no "All of London" she could not see anyway.
+            self.fields["bcu"].empty_label = None
+        for widget in (f.widget for f in self.fields.values()):
+            widget.attrs["class"] = (
+                "form-select" if isinstance(widget, forms.Select) else "form-control"
+            )
+
+    def full_clean(self):
+        """After checking, tie each field to its hint and its error for screen readers."""
+        super().full_clean()
+        for name, form_field in self.fields.items():
+            described_by = [HINTS[name]] if name in HINTS else []
+            if name in self.errors:
+                described_by.append(f"{self[name].auto_id}_error")
+                form_field.widget.attrs["class"] += " is-invalid"
+            if described_by:
+                form_field.widget.attrs["aria-describedby"] = " ".join(described_by)
+
+    def clean_from(self):
+        return self._in_bounds(self.cleaned_data["from"], "first")
+
+    def clean_to(self):
+        return self._in_bounds(self.cleaned_data["to"], "last")
+
+    def _in_bounds(self, day: date, which: str) -> date:
+        latest = self.today + timedelta(days=366)
+        if not EARLIEST <= day <= latest:
+            raise forms.ValidationError(
+                f"The {which} day must be between {_day(EARLIEST)} and {_day(latest)}.",
+                code="out_of_range",
+            )
+        return day
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("from"), data.get("to")
+        if start and end:
+            if end < start:
+                self.add_error("to", "The last day must be the same as or after the first day.")
+            elif (end - start).days >= MAX_DAYS:
+                self.add_error("from", "Choose a period of 5 years or less.")
+        bcu, borough = data.get("bcu"), data.get("borough")
+        if self.scope is not None and bcu is None:
+            data["bcu"] = bcu = self.scope
+        if bcu is not None and borough is not None and borough.bcu_id != bcu.pk:
+            self.add_error(
+                "borough",
+                f"{borough.name} is not in {bcu.name}. Choose one of its boroughs, or all.",
+            )
+        return data
+
+    def filters(self, now: datetime | None = None) -> ReportFilters:
+        """The validated filters; call after is_valid()."""
+        data = self.cleaned_data
+        return ReportFilters(
+            start=data["from"],
+            end=data["to"],
+            bcu=data["bcu"],
+            borough=data["borough"],
+            category=data["category"],
+            now=now or timezone.now(),
+        )
