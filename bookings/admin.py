@@ -285,7 +285,7 @@ class NotificationAdmin(BCUScopedAdmin):
     waiting, and what failed and why. Failed rows can be tried again once the cause is fixed."""
 
     bcu_field = "booking__walk__bcu"  # rows for route requests: request__borough__bcu, below
-    list_display = ["kind", "recipient", "state", "due_at", "sent_at", "attempts", "error"]
+    list_display = ["kind", "recipient", "state", "due_at", "attempts", "error"]
     list_filter = ["kind", SentFilter, FailedFilter, SkippedFilter]
     list_select_related = ["booking", "request"]
     search_fields = ["booking__reference", "request__reference"]

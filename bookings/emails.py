@@ -164,7 +164,7 @@ def calendar_attachment(
         organizer=sender(discreet),
     )
     method = "CANCEL" if cancel else "REQUEST"
-    return ("walk.ics", content, f"text/calendar; method={method}; charset=UTF-8")
+    return ("walk.ics", content, f"text/calendar; method={method}")  # Django adds the charset
 
 
 def had_calendar_event(booking: Booking) -> bool:
