@@ -16,6 +16,7 @@ _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 CONTROL_CHARACTERS = re.compile(f"[{_CONTROL}]")
 CONTROL_CHARACTERS_ONE_LINE = re.compile(f"[{_CONTROL}\t\n\r]")
 PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
+CHECKED, UNCHECKED = {"on", "true", "1"}, {"", "off", "false", "0"}
 
 
 class NoControlCharacters:
@@ -43,7 +44,8 @@ class PublicForm(forms.Form):
         for field in self.fields.values():
             if isinstance(field, forms.CharField):
                 multiline = isinstance(field.widget, forms.Textarea)
-                field.validators.append(NoControlCharacters(str(field.label), multiline))
+                name = str(field.label).removesuffix(" (optional)")
+                field.validators.append(NoControlCharacters(name, multiline))
 
     def clean(self):
         cleaned = super().clean()
@@ -100,13 +102,39 @@ def email_field(help_text: str):
     )
 
 
+class CheckboxInput(forms.CheckboxInput):
+    """Hands the field what was sent, so the field can tell "on" from nonsense."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=lambda value: str(value).lower() in CHECKED)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name, "")
+
+
+class CheckboxField(forms.BooleanField):
+    """A checkbox that accepts what a checkbox sends ("on"), or nothing; anything else is
+    refused rather than read as "yes"."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in CHECKED | UNCHECKED:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            value = value in CHECKED
+        return super().to_python(value)
+
+
 def checkbox(label: str, *, required: bool = False, missing: str = "", help_text: str = ""):
-    return forms.BooleanField(
+    return CheckboxField(
         label=label,
         required=required,
         help_text=help_text,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-        error_messages={"required": missing},
+        widget=CheckboxInput(attrs={"class": "form-check-input"}),
+        error_messages={
+            "required": missing,
+            "invalid": f"Tick or untick “{label}”",
+        },
     )
 
 
@@ -202,7 +230,10 @@ class BoroughChoiceField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         value = str(value)
-        key = "pk" if value.isdigit() else "slug"
+        # Checked before the database sees it: PostgreSQL refuses NUL in a query.
+        if CONTROL_CHARACTERS_ONE_LINE.search(value) or len(value) > 100:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        key = "pk" if value.isascii() and value.isdigit() and len(value) < 19 else "slug"
         try:
             return self.queryset.get(**{key: value})
         except (ValueError, TypeError, self.queryset.model.DoesNotExist):

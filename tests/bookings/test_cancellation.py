@@ -151,9 +151,7 @@ def test_cancelling_a_walk_needs_a_reason_and_happens_once():
 
 
 def test_a_walk_that_has_taken_place_cannot_be_cancelled():
-    walk = make_walk(
-        starts_at=timezone.now() - timedelta(days=1), status=Walk.Status.COMPLETED
-    )
+    walk = make_walk(starts_at=timezone.now() - timedelta(days=1), status=Walk.Status.COMPLETED)
     with pytest.raises(ValidationError) as refused:
         cancel_walk(walk=walk, reason="Too late.")
     assert refused.value.code == "walk_completed"
