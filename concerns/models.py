@@ -133,6 +133,22 @@ class Concern(models.Model):
             models.Index(fields=["borough", "logged_at"]),
             models.Index(fields=["category", "logged_at"]),
             models.Index(fields=["status", "logged_at"]),
+            # The commander reports read a period of concerns many times over: with these
+            # columns in the index they never touch the table (docs/benchmarks.md, Reports).
+            # PostgreSQL only; elsewhere it is a plain index on logged_at.
+            models.Index(
+                fields=["logged_at"],
+                include=[
+                    "id",
+                    "bcu",
+                    "borough",
+                    "category",
+                    "times_unsafe",
+                    "status",
+                    "location_text",
+                ],
+                name="concern_report_covering",
+            ),
         ]
 
     def __str__(self) -> str:

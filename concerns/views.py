@@ -201,7 +201,9 @@ def you_said_we_did(request):
         Concern.objects.actioned()
         .in_bcu(selected)
         .select_related("bcu", "borough")
-        .only("category", "location_text", "times_unsafe", "bcu__name", "borough__name")
+        .only(
+            "category", "location_text", "times_unsafe", "bcu__code", "bcu__name", "borough__name"
+        )
         .order_by("bcu__name", "-actioned_at", "pk")
     )
     page = Paginator(concerns, YOU_SAID_PER_PAGE).get_page(request.GET.get("page"))
@@ -354,14 +356,16 @@ def report(request):
         context = {"form": form, "error_links": _report_errors(form)}
         return render(request, "concerns/reports.html", context, status=400)
     f = form.filters()
-    categories = reports.concerns_by_category(f)
-    by_area = reports.concerns_by_area(f)
-    by_time = reports.concerns_by_time_of_day(f)
-    by_month = reports.concerns_by_month(f)
-    locations = reports.top_locations(f)
-    partners = reports.actions_by_partner(f)
-    statuses = reports.concerns_by_status(f)
-    figures = reports.headline(f)
+    with reports.snapshot():
+        counts = reports.concern_counts(f)  # read once, shared by the figures below
+        figures = reports.headline(f, counts)
+        categories = reports.concerns_by_category(f, counts)
+        by_time = reports.concerns_by_time_of_day(f, counts)
+        statuses = reports.concerns_by_status(f, counts)
+        by_area = reports.concerns_by_area(f)
+        by_month = reports.concerns_by_month(f)
+        locations = reports.top_locations(f)
+        partners = reports.actions_by_partner(f)
     in_categories = [row for group in categories for row in group["categories"]]
     context = {
         "form": form,
