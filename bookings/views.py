@@ -23,7 +23,7 @@ from walkandtalk.ratelimit import rate_limit
 
 from . import services
 from .forms import BookingForm, LostLinkForm, WalkFilterForm, WalkRequestForm
-from .models import Booking
+from .models import Booking, WalkRequest
 
 LONDON = ZoneInfo("Europe/London")
 REMINDER_LABELS = {"reminder_24h": "the day before", "reminder_2h": "2 hours before"}
@@ -53,16 +53,19 @@ def no_store(view):
 
 
 def remember_outcome(request, name: str, value: dict) -> None:
-    """Keep what was just done for the page after the redirect, in this browser's session."""
+    """Keep what was just done for the page after the redirect, in this browser's session:
+    ids only, no personal data in the session table."""
     request.session[name] = signing.dumps(value, salt=f"bookings.{name}")
 
 
 def recall_outcome(request, name: str) -> dict | None:
+    """What was just done, while it is fresh; an expired value is removed from the session."""
     try:
         return signing.loads(
             request.session.get(name, ""), salt=f"bookings.{name}", max_age=OUTCOME_SECONDS
         )
     except signing.BadSignature:
+        request.session.pop(name, None)
         return None
 
 
@@ -122,7 +125,12 @@ def walk_list(request):
 @require_http_methods(["GET", "HEAD"])
 def walk_detail(request, code):
     walk = get_object_or_404(public_walks().with_counts(), code=code)
-    return render(request, "bookings/walk_detail.html", {"walk": walk, "daylight": daylight(walk)})
+    context = {
+        "walk": walk,
+        "daylight": daylight(walk),
+        "ended": walk.ends_at <= timezone.now(),
+    }
+    return render(request, "bookings/walk_detail.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -146,11 +154,7 @@ def book(request, code):
                 remember_outcome(
                     request,
                     "booked",
-                    {
-                        "booking": booking.pk,
-                        "status": booking.screen_status,
-                        "email": form.cleaned_data["email"],
-                    },
+                    {"booking": booking.pk, "status": booking.screen_status},
                 )
                 return redirect("bookings:booked", code=walk.code)
     return render(request, "bookings/book.html", {"walk": walk, "form": form}, status=status)
@@ -225,7 +229,6 @@ def lost_link(request):
     form = LostLinkForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         services.resend_manage_links(email=form.cleaned_data["email"])
-        remember_outcome(request, "lost_link", {"email": form.cleaned_data["email"]})
         return redirect("bookings:lost_link_sent")
     status = 400 if form.is_bound else 200
     return render(request, "bookings/lost_link.html", {"form": form}, status=status)
@@ -234,8 +237,7 @@ def lost_link(request):
 @require_http_methods(["GET", "HEAD"])
 @no_store
 def lost_link_sent(request):
-    outcome = recall_outcome(request, "lost_link")
-    return render(request, "bookings/lost_link_sent.html", {"outcome": outcome})
+    return render(request, "bookings/lost_link_sent.html")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -247,11 +249,7 @@ def request_walk(request):
         remember_outcome(
             request,
             "requested",
-            {
-                "reference": walk_request.reference,
-                "email": walk_request.email,
-                "borough": walk_request.borough.name,
-            },
+            {"request": walk_request.pk},
         )
         return redirect("bookings:request_received")
     status = 400 if form.is_bound else 200
@@ -262,4 +260,9 @@ def request_walk(request):
 @no_store
 def request_received(request):
     outcome = recall_outcome(request, "requested")
-    return render(request, "bookings/request_received.html", {"outcome": outcome})
+    walk_request = None
+    if outcome:
+        walk_request = (
+            WalkRequest.objects.filter(pk=outcome["request"]).select_related("borough").first()
+        )
+    return render(request, "bookings/request_received.html", {"walk_request": walk_request})
