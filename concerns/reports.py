@@ -586,7 +586,9 @@ class ReportFilterForm(forms.Form):
             **self.fields,
         }
         bcus = BCU.objects.all() if scope is None else BCU.objects.filter(pk=scope.pk)
-        boroughs = Borough.objects.all() if scope is None else scope.boroughs.all()
+        boroughs = Borough.objects.select_related("bcu")
+        if scope is not None:
+            boroughs = boroughs.filter(bcu=scope)
         self.fields["bcu"].queryset = bcus
         self.fields["borough"].queryset = boroughs
         if scope is not None:

@@ -1,0 +1,324 @@
+"""/reports/: who may read it, what each reader sees, the filters, and its cost in queries."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from concerns import reports
+from concerns.models import ConcernStatus, Partner
+from tests.factories import (
+    borough,
+    make_action,
+    make_booking,
+    make_concern,
+    make_feedback,
+    make_request,
+    make_user,
+    make_walk,
+)
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+TODAY = datetime(2026, 6, 15, 10, 0, tzinfo=LONDON)
+URL = "/reports/"
+
+
+@pytest.fixture(autouse=True)
+def fixed_day():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def days_ago(n: int) -> datetime:
+    return TODAY - timedelta(days=n)
+
+
+@pytest.fixture
+def central_south_commander(client):
+    client.force_login(make_user("Commanders", officer_bcu="AS"))
+    return client
+
+
+@pytest.fixture
+def london_commander(client):
+    client.force_login(make_user("Commanders", officer_bcu=""))
+    return client
+
+
+@pytest.fixture
+def two_bcus():
+    """Concerns in Central South (Lambeth) and Central West (Westminster), distinguishable by
+    their location text."""
+    make_concern(logged_at=days_ago(3), location_text="Lambeth towpath under the bridge")
+    make_concern(
+        logged_at=days_ago(4),
+        borough=borough("westminster"),
+        location_text="Westminster mews behind the hotel",
+    )
+
+
+# --- Who may read it ------------------------------------------------------------------------
+
+
+def test_someone_not_logged_in_is_sent_to_the_staff_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=/reports/")
+
+
+@pytest.mark.parametrize("url", [URL, "/reports/concerns.csv"])
+def test_an_officer_may_not_read_the_reports(client, url):
+    client.force_login(make_user("Officers", officer_bcu="AS"))
+    assert client.get(url).status_code == 403
+
+
+def test_staff_with_the_permission_but_no_officer_record_are_refused(client):
+    client.force_login(make_user("Commanders"))  # no Officer: no BCU to scope by
+    assert client.get(URL).status_code == 403
+
+
+def test_inspectors_read_the_reports_for_their_bcu(client, two_bcus):
+    client.force_login(make_user("Inspectors", officer_bcu="AS"))
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "Lambeth towpath" in response.text
+    assert "Westminster mews" not in response.text
+
+
+def test_a_superuser_reads_all_of_london(client, two_bcus):
+    client.force_login(make_user(is_superuser=True))
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "Lambeth towpath" in response.text
+    assert "Westminster mews" in response.text
+
+
+def test_the_page_is_never_stored_by_a_browser_or_proxy(london_commander):
+    response = london_commander.get(URL)
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+# --- Scope: a Central South commander never sees Central West ---------------------------------
+
+
+def test_a_bcu_commander_sees_only_her_bcu(central_south_commander, two_bcus):
+    response = central_south_commander.get(URL)
+    assert response.status_code == 200
+    assert "Lambeth towpath" in response.text
+    assert "Westminster mews" not in response.text
+    assert "Central West" not in response.text  # not even as a choice in the filters
+    assert response.context["filters"].bcu.code == "AS"
+    assert response.context["sections"][2]["items"][0][1] == "1"  # concerns logged
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["bcu=AW", "borough=westminster", "bcu=AS&borough=westminster", "bcu=AW&borough=lambeth"],
+)
+def test_a_bcu_commander_cannot_ask_for_another_bcu(central_south_commander, two_bcus, query):
+    response = central_south_commander.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert "Westminster mews" not in response.text
+    assert "There is a problem with the filters" in response.text
+    assert response.context.get("filters") is None
+
+
+def test_a_bcu_commander_sees_her_boroughs_broken_down(central_south_commander, two_bcus):
+    response = central_south_commander.get(URL)
+    assert response.context["area_level"] == "borough"
+    assert [row["label"] for row in response.context["by_area"]] == ["Lambeth", "Southwark"]
+
+
+def test_a_london_commander_sees_every_bcu_and_may_choose_one(london_commander, two_bcus):
+    response = london_commander.get(URL)
+    assert response.context["area_level"] == "bcu"
+    assert len(response.context["by_area"]) == 12
+    assert "Westminster mews" in response.text
+
+    response = london_commander.get(f"{URL}?bcu=AW")
+    assert response.status_code == 200
+    assert "Westminster mews" in response.text
+    assert "Lambeth towpath" not in response.text
+
+
+# --- Filters --------------------------------------------------------------------------------
+
+
+def test_the_default_period_is_the_last_90_days_in_london(london_commander):
+    make_concern(logged_at=days_ago(89), location_text="Inside the period")
+    make_concern(
+        logged_at=datetime(2026, 3, 17, 23, 59, tzinfo=LONDON), location_text="The day before"
+    )
+
+    response = london_commander.get(URL)
+
+    f = response.context["filters"]
+    assert (f.start, f.end) == (date(2026, 3, 18), date(2026, 6, 15))
+    assert response.context["days"] == 90
+    assert 'value="2026-03-18"' in response.text  # the form shows the period it used
+    assert "Inside the period" in response.text
+    assert "The day before" not in response.text
+
+
+def test_filters_are_read_from_the_query_string_and_kept_in_the_links(london_commander):
+    make_concern(logged_at=days_ago(10), category="followed", location_text="Followed here")
+    make_concern(logged_at=days_ago(10), category="poorly_lit", location_text="Dark here")
+
+    response = london_commander.get(
+        f"{URL}?from=2026-06-01&to=2026-06-14&bcu=AS&borough=lambeth&category=followed"
+    )
+
+    assert response.status_code == 200
+    f = response.context["filters"]
+    assert (f.start, f.end, f.bcu.code, f.borough.slug, f.category) == (
+        date(2026, 6, 1),
+        date(2026, 6, 14),
+        "AS",
+        "lambeth",
+        "followed",
+    )
+    assert "Followed here" in response.text
+    assert "Dark here" not in response.text
+    csv_link = "/reports/concerns.csv?from=2026-06-01&amp;to=2026-06-14&amp;bcu=AS"
+    assert f"{csv_link}&amp;borough=lambeth&amp;category=followed" in response.text
+    assert "Lambeth (Central South), 1 June 2026 to 14 June 2026" in response.text
+
+
+def test_empty_filters_from_the_form_mean_the_defaults(london_commander):
+    response = london_commander.get(f"{URL}?from=&to=&bcu=&borough=&category=")
+    assert response.status_code == 200
+    assert response.context["filters"].start == date(2026, 3, 18)
+    assert response.context["filters"].bcu is None
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=2026-02-30", "Enter the first day as a real date"),
+        ("to=yesterday", "Enter the last day as a real date"),
+        ("from=15/06/2026", "Enter the first day as a real date"),
+        ("from=2026-06-10&to=2026-06-01", "The last day must be the same as or after the first"),
+        ("from=0001-01-01", "The first day must be between 1 January 2020"),
+        ("to=9999-12-31", "The last day must be between"),
+        ("from=2020-01-01&to=2026-06-01", "Choose a period of 5 years or less"),
+        ("bcu=XX", "Choose a BCU from the list"),
+        ("bcu=%00", "Null characters are not allowed"),
+        ("borough=nowhere", "Choose a borough from the list"),
+        ("borough=%00", "Null characters are not allowed"),
+        ("category=arson", "Choose a category from the list"),
+        ("bcu=AS&borough=westminster", "Westminster is not in Central South"),
+    ],
+)
+def test_bad_filters_get_a_clear_error_and_a_400_never_a_500(london_commander, query, message):
+    response = london_commander.get(f"{URL}?{query}")
+    assert response.status_code == 400
+    assert message in response.text
+    assert 'role="alert"' in response.text
+    assert "report-headline" not in response.text  # no figures for filters that failed
+
+
+def test_an_error_links_to_its_field_and_the_field_is_described_by_it(london_commander):
+    response = london_commander.get(f"{URL}?category=arson")
+    assert '<a href="#id_category">' in response.text
+    assert 'id="id_category_error"' in response.text
+    assert 'aria-describedby="report-category-hint id_category_error"' in response.text
+
+
+# --- The figures on the page ----------------------------------------------------------------
+
+
+def test_the_page_shows_each_headline_figure(london_commander):
+    walk = make_walk(starts_at=days_ago(20), status="completed")
+    make_feedback(make_booking(walk=walk, status="attended"))
+    make_booking(walk=walk, status="no_show")
+    make_request(created_at=days_ago(30), decided_at=days_ago(27), status="scheduled")
+    concern = make_concern(logged_at=days_ago(40), status=ConcernStatus.REFERRED)
+    make_action(concern, at=days_ago(38), status=ConcernStatus.REFERRED, partner=Partner.TFL)
+    make_concern(logged_at=days_ago(35))  # open for more than 30 days
+
+    response = london_commander.get(URL)
+
+    shown = {label: value for s in response.context["sections"] for label, value, _ in s["items"]}
+    assert shown == {
+        "Walks held": "1",
+        "Women who walked": "1",
+        "Attendance rate": "50%",
+        "No-shows": "1",
+        "Walks cancelled by the police": "0",
+        "Requests received": "1",
+        "Median time to answer": "3.0 days",
+        "Concerns logged": "2",
+        "With an action": "50%",
+        "Median time to first action": "2.0 days",
+        "Open for more than 30 days": "1",
+        "Responses": "1",
+        "Felt safer after the walk": "100%",
+        "Change in confidence in the police": "+1.0",
+    }
+    assert "Transport for London" in response.text
+
+
+def test_without_a_median_in_the_database_the_page_says_not_available(
+    london_commander, monkeypatch
+):
+    monkeypatch.setattr(reports, "median_supported", lambda: False)
+    response = london_commander.get(URL)
+    assert response.status_code == 200
+    assert "Not available on this database" in response.text
+
+
+def test_each_chart_is_hidden_from_screen_readers_beside_a_table(london_commander):
+    make_action(make_concern(logged_at=days_ago(3)), at=days_ago(2))
+    response = london_commander.get(URL)
+    assert response.text.count("<svg") == 7
+    assert response.text.count('aria-hidden="true" focusable="false"') == 7
+    assert response.text.count("<caption") == 7
+    assert "<script" not in response.text.split("</head>")[1]
+    assert 'style="' not in response.text
+
+
+def test_with_no_concerns_the_page_says_so_rather_than_drawing_empty_charts(london_commander):
+    response = london_commander.get(URL)
+    assert response.status_code == 200
+    assert "No concerns match these filters." in response.text
+    assert "Nothing to chart" in response.text
+
+
+# --- Cost -----------------------------------------------------------------------------------
+
+
+def _fill(n: int):
+    for i in range(n):
+        concern = make_concern(
+            logged_at=days_ago(1 + i % 80),
+            borough=borough(["lambeth", "southwark", "westminster"][i % 3]),
+            category=["poorly_lit", "followed", "other"][i % 3],
+            location_text=f"Place {i % 7}",
+        )
+        if i % 2:
+            make_action(concern, at=days_ago(i % 80), partner=Partner.PARKS)
+        walk = make_walk(starts_at=days_ago(1 + i % 80), status="completed")
+        make_feedback(make_booking(walk=walk, status="attended"))
+        make_request(created_at=days_ago(1 + i % 80))
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("query", ["", "?bcu=AS", "?borough=lambeth&category=followed"])
+def test_the_page_costs_the_same_number_of_queries_at_any_size(london_commander, query):
+    _fill(3)
+    few = _queries(london_commander, URL + query)
+    _fill(30)
+    many = _queries(london_commander, URL + query)
+    assert few == many
+    assert many <= 21
