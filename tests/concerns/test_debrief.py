@@ -346,7 +346,7 @@ def test_add_another_concern_keeps_what_was_typed_and_adds_a_blank_one(
     assert " checked" not in input_tag(html, f"id_booking_{bookings[1].pk}_0")
     # Nothing is checked yet, so the unfinished first concern shows no error.
     assert "There is a problem" not in html
-    assert 'formaction="#concern-2"' in html
+    assert f'formaction="{url(walk)}#concern-2"' in html
     assert_nothing_saved(walk, bookings)
 
 
@@ -408,6 +408,7 @@ def test_reopened_the_same_day_it_adds_concerns_and_corrects_attendance_without_
     Notification.objects.filter(pk=first.pk).update(sent_at=DEBRIEF_TIME)
 
     evening.move_to(datetime(2026, 11, 19, 23, 30, tzinfo=LONDON))
+    client.force_login(officer_user)  # staff sessions are short
     page = client.get(url(walk))
     assert b"This debrief has been completed" in page.content
     assert b"Already logged" in page.content
@@ -441,6 +442,7 @@ def test_the_debrief_cannot_be_reopened_the_next_day(client, walk, officer_user,
     client.force_login(officer_user)
     client.post(url(walk), post_data(bookings))
     evening.move_to(datetime(2026, 11, 20, 0, 5, tzinfo=LONDON))
+    client.force_login(officer_user)  # staff sessions are short
     page = client.get(url(walk))
     assert page.status_code == 200
     assert b"can no longer be changed here" in page.content
