@@ -339,6 +339,12 @@ class WalkFilterForm(PublicForm):
             for code, (bcu, names) in sorted(self.bcus.items(), key=lambda item: item[1][0].name)
         ]
 
+    def neighbours(self, borough) -> list[str]:
+        """The other boroughs of the borough's BCU."""
+        if borough is None:
+            return []
+        return [name for name in self.bcus[borough.bcu.code][1] if name != borough.name]
+
     def selected(self):
         """(borough, bcu) chosen, each None when not given."""
         data = self.cleaned_data if self.is_valid() else {}

@@ -113,9 +113,7 @@ def walk_list(request):
         "page": page,
         "borough": borough,
         "bcu": bcu,
-        "neighbours": [name for name in form.bcus[borough.bcu.code][1] if name != borough.name]
-        if borough
-        else [],
+        "neighbours": form.neighbours(borough),
         "mismatch": borough and bcu and borough.bcu_id != bcu.pk,
         "query": query.urlencode(),
     }
