@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from patrols.admin import NOWHERE, BCUScopedAdmin, request_scope
+from patrols.admin import NOWHERE, BCUScopedAdmin, DescribedForm, request_scope
 from patrols.models import Officer
 
 from .delivery import retry_notifications
@@ -50,7 +50,7 @@ class RequestStatusFilter(admin.SimpleListFilter):
 DURATIONS = [(60, "1 hour"), (90, "1 and a half hours"), (120, "2 hours")]
 
 
-class ScheduleRequestForm(forms.Form):
+class ScheduleRequestForm(DescribedForm):
     starts_at = forms.DateTimeField(
         label="When does the walk start?",
         help_text="London time. Check it against the times she asked for.",
@@ -88,7 +88,7 @@ class ScheduleRequestForm(forms.Form):
         return starts_at
 
 
-class DeclineRequestForm(forms.Form):
+class DeclineRequestForm(DescribedForm):
     reason = forms.CharField(
         label="Why can the police not walk her route?",
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -294,6 +294,11 @@ class RosterFormSet(BaseInlineFormSet):
     same officer twice, an officer of another BCU, or one already on an overlapping walk. The
     roster service checks again under a lock when saving."""
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Take off this walk"
+
     def clean(self):
         # Before Django's own uniqueness check, so she reads a sentence rather than "Please
         # correct the duplicate data".
@@ -318,8 +323,20 @@ class RosterFormSet(BaseInlineFormSet):
         super().clean()
 
 
+class RosterForm(forms.ModelForm):
+    class Meta:
+        model = RosterAssignment
+        fields = ["officer", "role"]
+        # A table row has no label of its own: name each box for screen readers.
+        widgets = {
+            "officer": forms.Select(attrs={"aria-label": "Officer"}),
+            "role": forms.Select(attrs={"aria-label": "Role"}),
+        }
+
+
 class RosterInline(BCUScopedTabularInline):
     model = RosterAssignment
+    form = RosterForm
     formset = RosterFormSet
     bcu_field = "walk__bcu"
     fields = ["officer", "role"]
@@ -404,6 +421,16 @@ class WalkAdminForm(forms.ModelForm):
             "starts_at": "London time.",
             "ends_at": "London time.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin's date and time boxes say "Date:" and "Time:" as bare text: name them.
+        for name, when in (("starts_at", "Start"), ("ends_at", "End")):
+            field = self.fields.get(name)
+            if field is not None and hasattr(field.widget, "widgets"):
+                date, clock = field.widget.widgets
+                date.attrs["aria-label"] = f"{when} date"
+                clock.attrs["aria-label"] = f"{when} time"
 
     def clean(self):
         cleaned = super().clean()
@@ -612,7 +639,22 @@ class WalkAdmin(BCUScopedAdmin):
         )
 
 
-class RepeatWeeklyForm(forms.Form):
+class DescribedForm(forms.Form):
+    """A form whose fields name their hint and error in aria-describedby (GOV.UK's pattern),
+    as admin/includes/wt_form.html renders them."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name, field in self.fields.items():
+            bound = self[name]
+            ids = [f"{bound.auto_id}_helptext"] if field.help_text else []
+            if bound.errors:
+                ids.append(f"{bound.auto_id}_error")
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class RepeatWeeklyForm(DescribedForm):
     weeks = forms.IntegerField(
         label="For how many weeks?",
         min_value=1,
@@ -622,7 +664,7 @@ class RepeatWeeklyForm(forms.Form):
     )
 
 
-class CancelWalkForm(forms.Form):
+class CancelWalkForm(DescribedForm):
     reason = forms.CharField(
         label="Why is the walk cancelled?",
         widget=forms.Textarea(attrs={"rows": 3}),

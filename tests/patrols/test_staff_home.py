@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from patrols.models import Walk
 from patrols.services import roster_officer
-from tests.factories import make_booking, make_officer, make_user, make_walk
+from tests.factories import login_staff, make_booking, make_officer, make_user, make_walk
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ STAFF = reverse("patrols:staff_home")
 @pytest.fixture
 def officer(client):
     user = make_user("Officers", officer_bcu="AS")
-    client.force_login(user)
+    login_staff(client, user)
     return user.officer
 
 
@@ -77,6 +77,7 @@ def test_cancelled_walks_are_not_listed(client, officer):
 
 @time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=LONDON), tick=False)
 def test_no_names_or_numbers_before_the_day_of_the_walk(client, officer):
+    login_staff(client, officer.user)  # staff sessions last hours: sign in on the day
     walk = make_walk(starts_at=datetime(2026, 12, 2, 18, 30, tzinfo=LONDON))
     roster_officer(walk=walk, officer=officer)
     make_booking(walk=walk, full_name="Jasmine Patel", phone="07700 900789")
@@ -89,6 +90,7 @@ def test_no_names_or_numbers_before_the_day_of_the_walk(client, officer):
 
 @time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=LONDON), tick=False)
 def test_on_the_day_she_sees_who_is_coming(client, officer):
+    login_staff(client, officer.user)  # staff sessions last hours: sign in on the day
     walk = make_walk(starts_at=datetime(2026, 12, 2, 18, 30, tzinfo=LONDON))
     roster_officer(walk=walk, officer=officer)
     make_booking(walk=walk, full_name="Jasmine Patel", phone="07700 900789")
@@ -102,7 +104,7 @@ def test_on_the_day_she_sees_who_is_coming(client, officer):
 
 
 def test_a_login_with_no_officer_record_is_told_so(client):
-    client.force_login(make_user())
+    login_staff(client, make_user())
     response = client.get(STAFF)
     assert response.status_code == 403
     assert "not linked to an officer" in response.content.decode()

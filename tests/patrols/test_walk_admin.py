@@ -12,7 +12,7 @@ from django.utils import timezone
 from bookings.models import Booking, Notification
 from patrols.models import Walk
 from patrols.services import repeat_walk_weekly, roster_officer
-from tests.factories import borough, make_booking, make_officer, make_walk
+from tests.factories import borough, login_staff, make_booking, make_officer, make_walk
 from tests.patrols.conftest import form_fields
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,7 @@ def test_the_list_shows_upcoming_walks_unless_asked_for_past_ones(client, inspec
 
 @time_machine.travel(local(2026, 12, 2, 12, 0), tick=False)  # a Wednesday
 def test_this_week_runs_monday_to_sunday_in_london(client, inspector):
+    login_staff(client, inspector)  # staff sessions last hours: sign in on the day
     earlier = make_walk(
         starts_at=local(2026, 11, 30, 18, 30), status=Walk.Status.COMPLETED
     )  # Monday
@@ -287,6 +288,7 @@ def test_repeating_twice_does_not_double_the_walks():
 
 @time_machine.travel(local(2026, 3, 1, 9, 0), tick=False)
 def test_the_repeat_weekly_action_keeps_1830_across_29_march_2026(client, inspector):
+    login_staff(client, inspector)  # staff sessions last hours: sign in on the day
     walk = make_walk(starts_at=local(2026, 3, 22, 18, 30))
     response = client.post(CHANGELIST, {"action": "repeat_weekly", "_selected_action": [walk.pk]})
     assert response.status_code == 200
