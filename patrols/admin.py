@@ -20,6 +20,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch
 from django.utils import timezone
@@ -27,6 +28,7 @@ from django.utils.html import format_html
 
 from bookings import services as booking_services
 from bookings.models import Booking
+from walkandtalk.audit import HistoryAdmin
 
 from .models import BCU, Borough, Officer, RosterAssignment, Walk, bcu_scope
 from .services import (
@@ -458,8 +460,9 @@ TOLD_FIELDS = ("starts_at", "ends_at", "meeting_point")
 
 
 @admin.register(Walk)
-class WalkAdmin(BCUScopedAdmin):
+class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
     form = WalkAdminForm
+    history_related = ((RosterAssignment, "walk", "Roster changes", ("officer", "role")),)
     list_display = [
         "when",
         "borough",
@@ -596,7 +599,9 @@ class WalkAdmin(BCUScopedAdmin):
                     made += len(repeat_walk_weekly(walk=walk, weeks=weeks))
                 except ValidationError as error:
                     refused.append(f"{walk}: {' '.join(error.messages)}")
-            self.message_user(request, f"Added {made} walks, each at the same local time.")
+            self.message_user(
+                request, f"Added {made} walk{pluralize(made)}, each at the same London time."
+            )
             for line in refused:
                 self.message_user(request, line, messages.WARNING)
             return None
@@ -611,12 +616,20 @@ class WalkAdmin(BCUScopedAdmin):
             reason = form.cleaned_data["reason"]
             walks, told = 0, 0
             for walk in queryset.filter(status=Walk.Status.SCHEDULED):
-                # Cancels and tells every booking, drops reminders and frees the officers.
-                told += booking_services.cancel_walk(walk=walk, reason=reason)
+                try:
+                    # Cancels and tells every booking, drops reminders, frees the officers.
+                    told += booking_services.cancel_walk(walk=walk, reason=reason)
+                except ValidationError as error:  # cancelled a moment ago by someone else
+                    self.message_user(
+                        request, f"{walk}: {' '.join(error.messages)}", messages.WARNING
+                    )
+                    continue
                 walks += 1
             self.message_user(
                 request,
-                f"Cancelled {walks} walks. {told} women booked on them are being told.",
+                f"Cancelled {walks} walk{pluralize(walks)}. "
+                f"{told} {'woman' if told == 1 else 'women'} booked {'is' if told == 1 else 'are'} "
+                "being told.",
             )
             return None
         return self.action_form_page(request, queryset, form, "cancel_walks", "Cancel walks")

@@ -240,7 +240,7 @@ def test_cancelling_a_walk_cancels_and_tells_every_booking(client, inspector):
     assert set(told.values_list("booking", flat=True)) == active
     assert not officer.assignments.exists()  # free for another walk at that time
     messages = [str(m) for m in client.get(CHANGELIST).context["messages"]]
-    assert any("Cancelled 1 walks. 3 women" in m for m in messages)
+    assert "Cancelled 1 walk. 3 women booked are being told." in messages
 
 
 # --- repeat weekly ---
