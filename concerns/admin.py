@@ -10,6 +10,7 @@ from django.db.models import Count
 
 from bookings.models import Notification
 from patrols.admin import BCUScopedAdmin, BCUScopedStackedInline, BCUScopedTabularInline
+from walkandtalk.audit import HistoryAdmin
 
 from .forms import ConcernActionForm
 from .models import Concern, ConcernAction, ConcernStatus, Feedback
@@ -101,8 +102,9 @@ class AddActionInline(BCUScopedStackedInline):
 
 
 @admin.register(Concern)
-class ConcernAdmin(BCUScopedAdmin):
+class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
     form = ConcernAdminForm
+    history_related = ((ConcernAction, "concern", "Actions", ("status", "partner", "note")),)
     list_display = [
         "category",
         "location_text",

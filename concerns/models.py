@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from bookings.models import Booking
 from patrols.models import BCU, Borough, Walk
@@ -112,6 +113,7 @@ class Concern(models.Model):
     logged_at = models.DateTimeField(default=timezone.now)
 
     objects = ConcernQuerySet.as_manager()
+    history = HistoricalRecords()  # audit: who changed what, when
 
     class Meta:
         ordering = ["-logged_at", "pk"]
@@ -166,6 +168,8 @@ class ConcernAction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()  # audit
 
     class Meta:
         ordering = ["at", "pk"]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class BCU(models.Model):
@@ -129,6 +130,9 @@ class Walk(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = WalkQuerySet.as_manager()
+    # Audit: who changed what, when. A route walk's notes are her own words about her route:
+    # not copied into history (the purge clears them from the walk itself).
+    history = HistoricalRecords(excluded_fields=["route_notes"])
 
     class Meta:
         ordering = ["starts_at"]
@@ -190,6 +194,8 @@ class RosterAssignment(models.Model):
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.OFFICER)
     starts_at = models.DateTimeField(editable=False)
     ends_at = models.DateTimeField(editable=False)
+
+    history = HistoricalRecords()  # audit: who rostered or removed whom, when
 
     class Meta:
         ordering = ["walk__starts_at", "role", "officer__name"]

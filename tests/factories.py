@@ -5,6 +5,9 @@ from datetime import timedelta
 
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bookings.models import Booking, WalkRequest
 from concerns.models import Concern, ConcernAction, Feedback
@@ -119,3 +122,30 @@ def make_feedback(booking: Booking, **overrides) -> Feedback:
     }
     fields.update(overrides)
     return Feedback.objects.create(**fields)
+
+
+def make_totp_device(user: User, **overrides):
+    """Her authenticator app, set up and confirmed (django-otp's TOTP device)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        fields = {"user": user, "name": "Authenticator app", "confirmed": True}
+        fields.update(overrides)
+        device = TOTPDevice.objects.create(**fields)
+    return device
+
+
+def totp_code(device) -> str:
+    """The code her app shows now for this device."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login_staff(client, user: User) -> User:
+    """Sign a staff member in as production would after both steps: her password (force_login
+    stands for it) and a code from her authenticator app, which leaves her confirmed device's id
+    in the session exactly as django_otp.login does. STAFF_OTP_REQUIRED then lets her through."""
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = make_totp_device(user).persistent_id
+    session.save()
+    return user

@@ -29,6 +29,10 @@ NOT_PUBLIC_PAGES = {
     "concerns:reports",
     "concerns:reports_csv",
     "patrols:staff_home",
+    "two_factor",
+    "two_factor_setup",
+    "two_factor_qr",
+    "personal_data",
 }
 
 INFORMATION_PAGES = {

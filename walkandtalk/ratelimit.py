@@ -14,13 +14,11 @@ from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 
+# One answer to "which client is this?" for the rate limiter and django-axes: REMOTE_ADDR, or
+# X-Forwarded-For as far as TRUSTED_PROXY_COUNT proxies are trusted.
+from walkandtalk.security import client_ip
+
 logger = logging.getLogger(__name__)
-
-
-def client_ip(request) -> str:
-    """The client's address. REMOTE_ADDR only: a forwarded-for header is trusted only once a
-    trusted proxy is configured, never assumed."""
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

@@ -6,9 +6,11 @@ filesystem broker, mail written to files under var/).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
@@ -53,17 +55,30 @@ INSTALLED_APPS = [
     "patrols",
     "bookings",
     "concerns",
+    # Security and privacy (issue 8): staff second factor, lockout, CSP, audit history.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "simple_history",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "walkandtalk.security.PathHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "walkandtalk.security.StaffTwoFactorMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "walkandtalk.urls"
@@ -258,4 +273,73 @@ LOGGING = {
         # runserver's request lines hold paths: through the scrubbing handler too.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
+}
+
+# --- Security and privacy (issue 8) ---------------------------------------------------------
+# Cookies only this host can set or read, never sent over plain HTTP. (The test client and
+# Chromium on http://localhost accept Secure cookies; the demo on DEBUG keeps plain names.)
+if not DEBUG:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Short sessions: staff sign in again after a few hours and whenever the browser is closed.
+# (The public pages keep only what was just done in a session, for 30 minutes.)
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "4")) * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# How many proxies in front of the app append to X-Forwarded-For (a load balancer: 1). 0 trusts
+# no forwarded header: the client is REMOTE_ADDR. walkandtalk.security.client_ip reads it, for
+# the rate limiter and django-axes alike.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Staff sign in with a password, then a code from an authenticator app (django-otp, TOTP) on
+# every staff page when STAFF_OTP_REQUIRED (walkandtalk.security.StaffTwoFactorMiddleware).
+OTP_TOTP_ISSUER = "Met Walk and Talk"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # superusers can reset a device, never read its secret
+
+# django-axes: repeated wrong passwords for one username from one address lock that pair out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "walkandtalk.security.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "walkandtalk.security.lockout_response"
+AXES_ALLOWED_CORS_ORIGINS = SITE_URL
+# Failures and lockouts are logged (axes.handlers, WARNING); its start-up banner is not.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
+
+# Content Security Policy (django-csp 4): nothing from other sites, no inline script or style;
+# a script that must be inline carries the request's nonce ({{ request.csp_nonce }}). On DEBUG
+# it only reports (Django's debug pages are inline), so developers still see every violation.
+_csp = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        # Bootstrap draws its check marks and select arrows as data: SVGs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+if DEBUG:
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
+else:
+    CONTENT_SECURITY_POLICY = _csp
+
+# Audit (django-simple-history): who changed which walk, roster, concern and action. History
+# is read, never reverted: every change goes through the services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Retention: personal data past PERSONAL_DATA_RETENTION_DAYS is anonymised once a day.
+CELERY_BEAT_SCHEDULE["concerns-purge-personal-data"] = {
+    "task": "concerns.tasks.purge_personal_data",
+    "schedule": 24 * 60 * 60,
 }

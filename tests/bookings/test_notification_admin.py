@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from bookings.models import Notification
 from bookings.services import queue_notification
-from tests.factories import borough, make_booking, make_request, make_user, make_walk
+from tests.factories import borough, login_staff, make_booking, make_request, make_user, make_walk
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -31,14 +31,14 @@ def failed_row(**booking_fields) -> Notification:
 @pytest.fixture
 def superuser(client):
     user = make_user(is_superuser=True)
-    client.force_login(user)
+    login_staff(client, user)
     return user
 
 
 @pytest.fixture
 def inspector(client):
     user = make_user("Inspectors", officer_bcu="AS")
-    client.force_login(user)
+    login_staff(client, user)
     return user
 
 

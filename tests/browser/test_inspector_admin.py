@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from patrols.models import Walk
 from patrols.services import roster_officer
-from tests.browser.conftest import assert_accessible, live
+from tests.browser.conftest import assert_accessible, enter_security_code, live
 from tests.factories import borough, make_officer, make_user, make_walk
 
 pytestmark = [pytest.mark.browser, live]
@@ -24,6 +24,7 @@ def log_in(page, live_server, user: User):
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    enter_security_code(page, user)
     expect(page.locator("#site-name")).to_contain_text("Walk and Talk")
 
 
@@ -90,6 +91,7 @@ def test_an_officer_sees_her_walk_on_the_staff_page(page, live_server):
     page.get_by_label("Username").fill(officer_user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    enter_security_code(page, officer_user)
     expect(page.get_by_role("heading", level=1)).to_have_text("My walks")
     expect(page.locator(".staff-walks")).to_contain_text("Clapham Common, bandstand")
     expect(page.locator(".staff-walks")).to_contain_text("Grace Hussain")

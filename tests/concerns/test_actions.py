@@ -11,6 +11,7 @@ from concerns.models import Concern, ConcernAction, ConcernStatus
 from concerns.services import record_action
 from tests.factories import (
     borough,
+    login_staff,
     make_action,
     make_booking,
     make_concern,
@@ -147,7 +148,7 @@ def test_an_inspector_cannot_act_on_another_bcus_concern(concern):
 
 def test_an_inspector_adds_an_action_in_the_admin(client, concern, inspector):
     make_action(concern, note="Referred to parks.", status="referred", partner="parks")
-    client.force_login(inspector)
+    login_staff(client, inspector)
     values = form_values(client, change_url(concern))
     prefix = new_action_fields(values)
     values.update(
@@ -172,7 +173,7 @@ def test_an_inspector_adds_an_action_in_the_admin(client, concern, inspector):
 
 
 def test_a_referral_without_a_partner_is_a_form_error_in_the_admin(client, concern, inspector):
-    client.force_login(inspector)
+    login_staff(client, inspector)
     values = form_values(client, change_url(concern))
     prefix = new_action_fields(values)
     values.update({f"{prefix}-0-note": "Referred.", f"{prefix}-0-status": "referred"})
@@ -183,7 +184,7 @@ def test_a_referral_without_a_partner_is_a_form_error_in_the_admin(client, conce
 
 
 def test_the_status_cannot_be_changed_except_by_an_action(client, concern, inspector):
-    client.force_login(inspector)
+    login_staff(client, inspector)
     values = form_values(client, change_url(concern))
     values.update({"status": "closed", "partner": "tfl", "location_text": "The subway"})
     response = client.post(change_url(concern), values)
@@ -194,7 +195,7 @@ def test_the_status_cannot_be_changed_except_by_an_action(client, concern, inspe
 
 
 def test_an_inspector_of_another_bcu_cannot_see_or_act_on_the_concern(client, concern):
-    client.force_login(make_user("Inspectors", officer_bcu="AW"))
+    login_staff(client, make_user("Inspectors", officer_bcu="AW"))
     assert client.get(change_url(concern)).status_code == 404
     listing = client.get(reverse("admin:concerns_concern_changelist"))
     assert listing.status_code == 200
@@ -202,7 +203,7 @@ def test_an_inspector_of_another_bcu_cannot_see_or_act_on_the_concern(client, co
 
 
 def test_an_inspector_adds_a_concern_raised_outside_a_walk(client, inspector):
-    client.force_login(inspector)
+    login_staff(client, inspector)
     add = reverse("admin:concerns_concern_add")
     response = client.post(
         add,
@@ -223,7 +224,7 @@ def test_an_inspector_adds_a_concern_raised_outside_a_walk(client, inspector):
 
 
 def test_a_concern_added_in_the_admin_must_be_in_london(client, inspector):
-    client.force_login(inspector)
+    login_staff(client, inspector)
     add = reverse("admin:concerns_concern_add")
     response = client.post(
         add,
@@ -246,7 +247,7 @@ def test_a_concern_added_in_the_admin_must_be_in_london(client, inspector):
 def test_the_concern_list_takes_the_same_number_of_queries_for_more_rows(
     client, inspector, django_assert_max_num_queries
 ):
-    client.force_login(inspector)
+    login_staff(client, inspector)
     url = reverse("admin:concerns_concern_changelist")
     for _ in range(3):
         make_action(make_concern())
@@ -263,7 +264,7 @@ def test_survey_answers_are_read_only_in_the_admin(client):
     walk = make_walk(status="completed")
     feedback = make_feedback(make_booking(walk=walk, status="attended"), comments="Thank you.")
     commander = make_user("Commanders", officer_bcu="")
-    client.force_login(commander)
+    login_staff(client, commander)
     url = reverse("admin:concerns_feedback_change", args=[feedback.pk])
     page = client.get(url)
     assert page.status_code == 200
@@ -278,7 +279,7 @@ def test_survey_answers_are_scoped_to_the_commanders_bcu(client):
     lambeth = make_feedback(make_booking(walk=make_walk(), status="attended"))
     westminster = make_walk(borough=borough("westminster"))
     other = make_feedback(make_booking(walk=westminster, status="attended"))
-    client.force_login(make_user("Commanders", officer_bcu="AW"))
+    login_staff(client, make_user("Commanders", officer_bcu="AW"))
     assert (
         client.get(reverse("admin:concerns_feedback_change", args=[lambeth.pk])).status_code == 404
     )
@@ -288,7 +289,7 @@ def test_survey_answers_are_scoped_to_the_commanders_bcu(client):
 def test_the_survey_list_takes_the_same_number_of_queries_for_more_rows(
     client, django_assert_max_num_queries
 ):
-    client.force_login(make_user("Commanders", officer_bcu=""))
+    login_staff(client, make_user("Commanders", officer_bcu=""))
     url = reverse("admin:concerns_feedback_changelist")
     make_feedback(make_booking(status="attended"))
     client.get(url)
@@ -303,7 +304,7 @@ def test_the_survey_list_takes_the_same_number_of_queries_for_more_rows(
 def test_actioning_in_the_admin_tells_the_women_who_asked(client, concern, inspector):
     asked = make_booking(walk=concern.walk, status="attended")
     make_feedback(asked, wants_updates=True)
-    client.force_login(inspector)
+    login_staff(client, inspector)
     values = form_values(client, change_url(concern))
     prefix = new_action_fields(values)
     values.update({f"{prefix}-0-note": "Lamps fixed.", f"{prefix}-0-status": "actioned"})

@@ -18,6 +18,7 @@ from concerns.services import NewConcern, complete_debrief
 from patrols.models import Walk
 from tests.factories import (
     borough,
+    login_staff,
     make_assignment,
     make_booking,
     make_officer,
@@ -103,7 +104,7 @@ def feedback_rows():
 
 
 def test_an_officer_rostered_on_the_walk_can_open_its_debrief(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.get(url(walk))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -113,7 +114,7 @@ def test_an_officer_rostered_on_the_walk_can_open_its_debrief(client, walk, offi
 
 def test_the_inspector_of_the_walks_bcu_can_debrief_it(client, walk, bookings):
     inspector = make_user("Inspectors", officer_bcu="AS")
-    client.force_login(inspector)
+    login_staff(client, inspector)
     assert client.get(url(walk)).status_code == 200
     response = client.post(url(walk), post_data(bookings))
     assert response.status_code == 302
@@ -121,7 +122,7 @@ def test_the_inspector_of_the_walks_bcu_can_debrief_it(client, walk, bookings):
 
 
 def test_an_officer_of_the_same_bcu_who_was_not_rostered_is_refused(client, walk, bookings):
-    client.force_login(make_user("Officers", officer_bcu="AS"))
+    login_staff(client, make_user("Officers", officer_bcu="AS"))
     assert client.get(url(walk)).status_code == 403
     assert client.post(url(walk), post_data(bookings)).status_code == 403
     assert not Concern.objects.exists()
@@ -129,7 +130,7 @@ def test_an_officer_of_the_same_bcu_who_was_not_rostered_is_refused(client, walk
 
 
 def test_an_inspector_of_another_bcu_sees_no_such_walk(client, walk, bookings):
-    client.force_login(make_user("Inspectors", officer_bcu="AW"))
+    login_staff(client, make_user("Inspectors", officer_bcu="AW"))
     assert client.get(url(walk)).status_code == 404
     assert client.post(url(walk), post_data(bookings)).status_code == 404
     assert not Concern.objects.exists()
@@ -138,24 +139,24 @@ def test_an_inspector_of_another_bcu_sees_no_such_walk(client, walk, bookings):
 def test_an_officer_rostered_elsewhere_in_another_bcu_sees_no_such_walk(client, walk):
     user = make_user("Officers", officer_bcu="AW")
     make_assignment(make_walk(borough=borough("westminster"), starts_at=WALK_START), user.officer)
-    client.force_login(user)
+    login_staff(client, user)
     assert client.get(url(walk)).status_code == 404
 
 
 def test_a_commander_reads_reports_but_does_not_debrief(client, walk):
-    client.force_login(make_user("Commanders", officer_bcu=""))
+    login_staff(client, make_user("Commanders", officer_bcu=""))
     assert client.get(url(walk)).status_code == 403
 
 
 def test_staff_with_no_officer_record_are_refused(client, walk):
-    client.force_login(make_user("Inspectors"))
+    login_staff(client, make_user("Inspectors"))
     assert client.get(url(walk)).status_code == 403
 
 
 def test_an_officer_whose_record_is_inactive_is_refused(client, walk, officer_user):
     officer_user.officer.is_active = False
     officer_user.officer.save()
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     assert client.get(url(walk)).status_code == 403
 
 
@@ -179,7 +180,7 @@ def test_completing_the_debrief_saves_the_register_and_concerns_and_queues_the_s
     client, walk, officer_user, bookings
 ):
     came, missed = bookings
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(
         url(walk),
         post_data(
@@ -212,7 +213,7 @@ def test_completing_the_debrief_saves_the_register_and_concerns_and_queues_the_s
 
 
 def test_a_walk_with_no_concerns_can_be_completed(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, concerns=[None]))
     assert response.status_code == 302
     assert not Concern.objects.exists()
@@ -220,7 +221,7 @@ def test_a_walk_with_no_concerns_can_be_completed(client, walk, officer_user, bo
 
 
 def test_an_unused_extra_concern_form_is_left_out(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, concerns=[{}, None]))
     assert response.status_code == 302
     assert Concern.objects.count() == 1
@@ -231,7 +232,7 @@ def test_the_survey_is_published_after_commit(
 ):
     published = []
     monkeypatch.setattr("bookings.services.publish_notification", published.append)
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url(walk), post_data(bookings))
     assert sorted(published) == sorted(feedback_rows().values_list("pk", flat=True))
@@ -251,7 +252,7 @@ def assert_nothing_saved(walk, bookings):
 def test_a_concern_without_a_category_is_an_error_and_nothing_is_saved(
     client, walk, officer_user, bookings
 ):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, concerns=[{"category": ""}]))
     assert response.status_code == 400
     html = response.content.decode()
@@ -268,7 +269,7 @@ def test_a_concern_without_a_category_is_an_error_and_nothing_is_saved(
 
 
 def test_a_latitude_outside_greater_london_is_an_error(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, concerns=[{"lat": "52.4862"}]))
     assert response.status_code == 400
     html = response.content.decode()
@@ -283,7 +284,7 @@ def test_a_latitude_outside_greater_london_is_an_error(client, walk, officer_use
 def test_half_a_position_or_a_word_is_an_error(
     client, walk, officer_user, bookings, lat, lng, anchor
 ):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, concerns=[{"lat": lat, "lng": lng}]))
     assert response.status_code == 400
     assert f'href="#id_concerns-0-{anchor}"' in response.content.decode()
@@ -291,7 +292,7 @@ def test_half_a_position_or_a_word_is_an_error(
 
 
 def test_a_5000_character_description_is_an_error(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, concerns=[{"description": "x" * 5000}]))
     assert response.status_code == 400
     assert (
@@ -302,14 +303,14 @@ def test_a_5000_character_description_is_an_error(client, walk, officer_user, bo
 
 
 def test_a_description_of_exactly_2000_characters_is_accepted(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, concerns=[{"description": "x" * 2000}]))
     assert response.status_code == 302
     assert len(Concern.objects.get().description) == 2000
 
 
 def test_everyone_on_the_list_must_be_marked(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(url(walk), post_data(bookings, ["attended", None]))
     assert response.status_code == 400
     html = response.content.decode()
@@ -318,7 +319,7 @@ def test_everyone_on_the_list_must_be_marked(client, walk, officer_user, booking
 
 
 def test_every_error_on_the_page_is_listed_at_once(client, walk, officer_user, bookings):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     response = client.post(
         url(walk), post_data(bookings, [None, "attended"], concerns=[{"times_unsafe": ""}])
     )
@@ -334,7 +335,7 @@ def test_every_error_on_the_page_is_listed_at_once(client, walk, officer_user, b
 def test_add_another_concern_keeps_what_was_typed_and_adds_a_blank_one(
     client, walk, officer_user, bookings
 ):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     data = post_data(bookings, ["attended", "no_show"], concerns=[{"description": ""}])
     response = client.post(url(walk), {**data, "add_concern": "1"})
     assert response.status_code == 200
@@ -402,13 +403,13 @@ def test_reopened_the_same_day_it_adds_concerns_and_corrects_attendance_without_
     client, walk, officer_user, bookings, evening
 ):
     amira, grace = bookings
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     client.post(url(walk), post_data(bookings, ["attended", "no_show"]))
     first = feedback_rows().get()
     Notification.objects.filter(pk=first.pk).update(sent_at=DEBRIEF_TIME)
 
     evening.move_to(datetime(2026, 11, 19, 23, 30, tzinfo=LONDON))
-    client.force_login(officer_user)  # staff sessions are short
+    login_staff(client, officer_user)  # staff sessions are short
     page = client.get(url(walk))
     assert b"This debrief has been completed" in page.content
     assert b"Already logged" in page.content
@@ -439,10 +440,10 @@ def test_correcting_someone_to_did_not_come_withdraws_her_unsent_survey(
 
 
 def test_the_debrief_cannot_be_reopened_the_next_day(client, walk, officer_user, bookings, evening):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     client.post(url(walk), post_data(bookings))
     evening.move_to(datetime(2026, 11, 20, 0, 5, tzinfo=LONDON))
-    client.force_login(officer_user)  # staff sessions are short
+    login_staff(client, officer_user)  # staff sessions are short
     page = client.get(url(walk))
     assert page.status_code == 200
     assert b"can no longer be changed here" in page.content
@@ -456,7 +457,7 @@ def test_a_forgotten_debrief_can_still_be_done_days_later(
     client, walk, officer_user, bookings, evening
 ):
     evening.move_to(WALK_START + timedelta(days=3))
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     assert client.post(url(walk), post_data(bookings)).status_code == 302
     assert feedback_rows().count() == 2
 
@@ -477,7 +478,7 @@ def test_a_walk_that_has_not_started_cannot_be_debriefed(client, officer_user, b
     make_assignment(later, make_officer())
     later_officer = make_user("Officers", officer_bcu="AS")
     make_assignment(later, later_officer.officer)
-    client.force_login(later_officer)
+    login_staff(client, later_officer)
     page = client.get(url(later))
     assert b"has not started yet" in page.content
     assert client.post(url(later), post_data([])).status_code == 409
@@ -486,7 +487,7 @@ def test_a_walk_that_has_not_started_cannot_be_debriefed(client, officer_user, b
 
 def test_a_cancelled_walk_cannot_be_debriefed(client, walk, officer_user, bookings):
     Walk.objects.filter(pk=walk.pk).update(status=Walk.Status.CANCELLED)
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     assert b"was cancelled" in client.get(url(walk)).content
     assert client.post(url(walk), post_data(bookings)).status_code == 409
 
@@ -496,7 +497,7 @@ def test_cancelled_and_waitlisted_bookings_are_not_on_the_register(
 ):
     make_booking(walk=walk, full_name="Chloe Cancelled", status="cancelled")
     make_booking(walk=walk, full_name="Wendy Waiting", status="waitlisted")
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     html = client.get(url(walk)).content.decode()
     assert "Amira Begum" in html
     assert "Chloe Cancelled" not in html
@@ -509,7 +510,7 @@ def test_cancelled_and_waitlisted_bookings_are_not_on_the_register(
 def test_the_page_warns_against_recording_names_or_crimes_and_says_how_to_report_one(
     client, walk, officer_user
 ):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     html = client.get(url(walk)).content.decode()
     assert "Do not record names or crimes here." in html
     assert f'href="{reverse("help")}"' in html
@@ -519,7 +520,7 @@ def test_the_page_warns_against_recording_names_or_crimes_and_says_how_to_report
 def test_the_page_takes_typed_coordinates_and_offers_the_phones_position_with_javascript(
     client, walk, officer_user
 ):
-    client.force_login(officer_user)
+    login_staff(client, officer_user)
     html = client.get(url(walk)).content.decode()
     assert 'inputmode="decimal"' in html
     assert "js/debrief.js" in html

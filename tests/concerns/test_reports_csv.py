@@ -14,7 +14,15 @@ from django.test.utils import CaptureQueriesContext
 
 from concerns import reports
 from concerns.models import ConcernStatus, Partner
-from tests.factories import borough, make_action, make_booking, make_concern, make_user, make_walk
+from tests.factories import (
+    borough,
+    login_staff,
+    make_action,
+    make_booking,
+    make_concern,
+    make_user,
+    make_walk,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +39,13 @@ def fixed_day():
 
 @pytest.fixture
 def london_commander(client):
-    client.force_login(make_user("Commanders", officer_bcu=""))
+    login_staff(client, make_user("Commanders", officer_bcu=""))
     return client
 
 
 @pytest.fixture
 def central_south_commander(client):
-    client.force_login(make_user("Commanders", officer_bcu="AS"))
+    login_staff(client, make_user("Commanders", officer_bcu="AS"))
     return client
 
 

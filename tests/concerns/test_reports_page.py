@@ -12,6 +12,7 @@ from concerns import reports
 from concerns.models import ConcernStatus, Partner
 from tests.factories import (
     borough,
+    login_staff,
     make_action,
     make_booking,
     make_concern,
@@ -40,13 +41,13 @@ def days_ago(n: int) -> datetime:
 
 @pytest.fixture
 def central_south_commander(client):
-    client.force_login(make_user("Commanders", officer_bcu="AS"))
+    login_staff(client, make_user("Commanders", officer_bcu="AS"))
     return client
 
 
 @pytest.fixture
 def london_commander(client):
-    client.force_login(make_user("Commanders", officer_bcu=""))
+    login_staff(client, make_user("Commanders", officer_bcu=""))
     return client
 
 
@@ -73,17 +74,17 @@ def test_someone_not_logged_in_is_sent_to_the_staff_login(client):
 
 @pytest.mark.parametrize("url", [URL, "/reports/concerns.csv"])
 def test_an_officer_may_not_read_the_reports(client, url):
-    client.force_login(make_user("Officers", officer_bcu="AS"))
+    login_staff(client, make_user("Officers", officer_bcu="AS"))
     assert client.get(url).status_code == 403
 
 
 def test_staff_with_the_permission_but_no_officer_record_are_refused(client):
-    client.force_login(make_user("Commanders"))  # no Officer: no BCU to scope by
+    login_staff(client, make_user("Commanders"))  # no Officer: no BCU to scope by
     assert client.get(URL).status_code == 403
 
 
 def test_inspectors_read_the_reports_for_their_bcu(client, two_bcus):
-    client.force_login(make_user("Inspectors", officer_bcu="AS"))
+    login_staff(client, make_user("Inspectors", officer_bcu="AS"))
     response = client.get(URL)
     assert response.status_code == 200
     assert "Lambeth towpath" in response.text
@@ -91,7 +92,7 @@ def test_inspectors_read_the_reports_for_their_bcu(client, two_bcus):
 
 
 def test_a_superuser_reads_all_of_london(client, two_bcus):
-    client.force_login(make_user(is_superuser=True))
+    login_staff(client, make_user(is_superuser=True))
     response = client.get(URL)
     assert response.status_code == 200
     assert "Lambeth towpath" in response.text

@@ -2,14 +2,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.factories import make_user
+from tests.factories import login_staff, make_user
 
 
 @pytest.fixture
 def inspector(client):
     """An inspector of Central South (AS), logged in."""
     user = make_user("Inspectors", officer_bcu="AS")
-    client.force_login(user)
+    login_staff(client, user)
     return user
 
 
@@ -17,14 +17,14 @@ def inspector(client):
 def commander(client):
     """A commander with no BCU: all of London."""
     user = make_user("Commanders", officer_bcu="")
-    client.force_login(user)
+    login_staff(client, user)
     return user
 
 
 @pytest.fixture
 def superuser(client):
     user = make_user(is_superuser=True)
-    client.force_login(user)
+    login_staff(client, user)
     return user
 
 

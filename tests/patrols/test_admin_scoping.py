@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from bookings.models import WalkRequest
 from patrols.models import Walk
-from tests.factories import borough, make_officer, make_request, make_user, make_walk
+from tests.factories import borough, login_staff, make_officer, make_request, make_user, make_walk
 from tests.patrols.conftest import form_fields
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +264,6 @@ def test_a_filter_for_another_bcu_in_the_url_shows_an_inspector_nothing(client, 
 
 def test_a_staff_account_with_no_officer_record_sees_nothing(client):
     aw_officer()
-    client.force_login(make_user("Inspectors"))
+    login_staff(client, make_user("Inspectors"))
     assert client.get(reverse("admin:patrols_officer_changelist")).status_code == 403
     assert client.get(reverse("admin:patrols_walk_changelist")).status_code == 403

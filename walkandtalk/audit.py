@@ -1,0 +1,60 @@
+"""The audit trail in the admin: each object's History page lists who changed what and when,
+field by field (django-simple-history, with the user from HistoryRequestMiddleware), plus the
+history of rows that belong to it, such as a walk's roster.
+
+Read only: no past version is restored (a change goes through the services, which tell the
+women and keep the roster consistent), and another BCU's object has no history to show: 404,
+as its change form gives."""
+
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin
+
+HISTORY_TYPES = {"+": "Added", "~": "Changed", "-": "Removed"}
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    object_history_template = "admin/audit/history.html"
+    object_history_list_template = "admin/audit/history_list.html"
+    # (model, field pointing to this admin's object, heading, fields to show) for rows whose
+    # history belongs on this object's History page.
+    history_related: tuple = ()
+    history_related_per_page = 100
+
+    def history_view(self, request, object_id, extra_context=None):
+        object_id = unquote(object_id)
+        if not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404("No such record.")
+        related = [
+            {
+                "title": title,
+                "fields": fields,
+                "rows": [
+                    {
+                        "at": record.history_date,
+                        "what": HISTORY_TYPES.get(record.history_type, record.history_type),
+                        "by": record.history_user,
+                        "values": [self.related_value(record, field) for field in fields],
+                    }
+                    for record in model.history.filter(**{f"{link}_id": object_id})
+                    .select_related("history_user", *[f for f in fields if self._is_fk(model, f)])
+                    .order_by("-history_date", "-history_id")[: self.history_related_per_page]
+                ],
+                "labels": [model._meta.get_field(f).verbose_name for f in fields],
+            }
+            for model, link, title, fields in self.history_related
+        ]
+        context = {"related_history": related, **(extra_context or {})}
+        return super().history_view(request, object_id, context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        raise Http404("Past versions are read on the History page, never restored.")
+
+    @staticmethod
+    def _is_fk(model, name: str) -> bool:
+        return model._meta.get_field(name).many_to_one
+
+    @staticmethod
+    def related_value(record, field: str):
+        display = getattr(record, f"get_{field}_display", None)
+        return display() if display else getattr(record, field)
