@@ -5,6 +5,7 @@
     DEBUG=1 .venv/bin/python manage.py migrate
     DEBUG=1 .venv/bin/python manage.py seed_demo --concerns 1000000
     SECRET_KEY=x .venv/bin/python bench/reports.py actions   # an action on each concern acted on
+    SECRET_KEY=x .venv/bin/python bench/reports.py no-actions   # back to seed_demo's own actions
     SECRET_KEY=x .venv/bin/python bench/reports.py page      # warm page timings and queries
     SECRET_KEY=x .venv/bin/python bench/reports.py csv       # stream every concern, watch RSS
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "walkandtalk.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("STAFF_OTP_REQUIRED", "0")  # force_login stands for both sign-in steps
 
 import django  # noqa: E402
 
@@ -35,7 +37,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from concerns.models import Concern  # noqa: E402
+from concerns.models import Concern, ConcernAction  # noqa: E402
 from patrols.models import Officer  # noqa: E402
 
 PAGE_RUNS = 7
@@ -81,6 +83,13 @@ def top_up_actions():
         cursor.execute("VACUUM ANALYZE concerns_concernaction")
 
 
+def remove_actions():
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM concerns_concernaction WHERE note = 'Benchmark action.'")
+        print(f"Removed {cursor.rowcount} actions.")
+        cursor.execute("VACUUM ANALYZE concerns_concernaction")
+
+
 def time_page(client: Client, query: str):
     url = f"/reports/?{query}"
     response = client.get(url)  # warm: connections, templates, PostgreSQL's cache
@@ -105,7 +114,10 @@ def time_page(client: Client, query: str):
 def page():
     client = commander()
     today = timezone.localdate()
-    print(f"{Concern.objects.count():,} concerns in the database")
+    print(
+        f"{Concern.objects.count():,} concerns and {ConcernAction.objects.count():,} actions; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     time_page(client, "")  # the default: the last 90 days, all of London
     time_page(client, "bcu=AS")
     time_page(client, "borough=lambeth&category=poorly_lit")
@@ -154,7 +166,7 @@ def csv():
 
 
 if __name__ == "__main__":
-    commands = {"actions": top_up_actions, "page": page, "csv": csv}
+    commands = {"actions": top_up_actions, "no-actions": remove_actions, "page": page, "csv": csv}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(commands)}")
     commands[sys.argv[1]]()

@@ -30,7 +30,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, Round, TruncDate
 from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
@@ -485,20 +485,24 @@ CSV_HEADER = [
 
 def csv_rows(f: ReportFilters):
     """The report's concerns, oldest first, as tuples in CSV_HEADER's order less the category
-    group (codes, not labels: the view labels them and adds the group). Never who logged it,
-    nor anything about who walked. A server-side cursor streams them: flat memory at any size."""
+    group (codes, not labels: the caller labels them and adds the group; dates are London
+    dates). Never who logged it, nor anything about who walked. A server-side cursor reads them
+    a chunk at a time: flat memory at any size. Iterate inside `snapshot()`, so the cursor
+    streams rows as PostgreSQL finds them; outside a transaction Django holds the cursor open
+    WITH HOLD, which makes PostgreSQL compute every row before sending the first."""
     first_action = ConcernAction.objects.filter(concern=OuterRef("pk")).order_by("at", "pk")
     return (
         concerns(f)
         .annotate(
+            logged_on=TruncDate("logged_at", tzinfo=LONDON),
             lat_approx=Round("lat", CSV_COORDINATE_PLACES),
             lng_approx=Round("lng", CSV_COORDINATE_PLACES),
-            first_action_at=Subquery(first_action.values("at")[:1]),
+            first_action_on=TruncDate(Subquery(first_action.values("at")[:1]), tzinfo=LONDON),
         )
         .order_by("logged_at", "pk")
         .values_list(
             "pk",
-            "logged_at",
+            "logged_on",
             "bcu__code",
             "bcu__name",
             "borough__name",
@@ -510,7 +514,7 @@ def csv_rows(f: ReportFilters):
             "description",
             "status",
             "partner",
-            "first_action_at",
+            "first_action_on",
         )
         .iterator(chunk_size=CSV_CHUNK_ROWS)
     )

@@ -403,7 +403,7 @@ def _csv_cell(value):
     return value
 
 
-def _csv_stream(rows):
+def _csv_stream(f: reports.ReportFilters):
     """CSV text in chunks of about 64 KB, from rows read a chunk at a time by the database's
     cursor: memory stays flat however many concerns there are. A byte-order mark first, so
     Excel reads the file as UTF-8."""
@@ -416,37 +416,32 @@ def _csv_stream(rows):
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(reports.CSV_HEADER)
-    for row in rows:
-        (pk, logged_at, bcu_code, bcu, borough, category, location, lat, lng, when, said,
-         status, partner, first_action_at) = row  # fmt: skip
-        writer.writerow(
-            [
-                _csv_cell(cell)
-                for cell in (
-                    pk,
-                    timezone.localtime(logged_at).date().isoformat(),
-                    bcu_code,
-                    bcu,
-                    borough,
-                    groups[reports.GROUP_OF_CATEGORY[category]],
-                    categories.get(category, category),
-                    location,
-                    lat,
-                    lng,
-                    times.get(when, when),
-                    said,
-                    statuses.get(status, status),
-                    partners.get(partner, partner),
-                    timezone.localtime(first_action_at).date().isoformat()
-                    if first_action_at
-                    else "",
-                )
-            ]
-        )
-        if buffer.tell() >= CSV_FLUSH_BYTES:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    with reports.snapshot():
+        for row in reports.csv_rows(f):
+            (pk, logged_on, bcu_code, bcu, borough, category, location, lat, lng, when, said,
+             status, partner, first_action_on) = row  # fmt: skip
+            cells = (
+                pk,
+                logged_on,
+                bcu_code,
+                bcu,
+                borough,
+                groups[reports.GROUP_OF_CATEGORY[category]],
+                categories.get(category, category),
+                location,
+                lat,
+                lng,
+                times.get(when, when),
+                said,
+                statuses.get(status, status),
+                partners.get(partner, partner),
+                first_action_on,
+            )
+            writer.writerow([_csv_cell(cell) for cell in cells])
+            if buffer.tell() >= CSV_FLUSH_BYTES:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
     yield buffer.getvalue()
 
 
@@ -472,9 +467,7 @@ def report_csv(request):
             content_type="text/plain; charset=utf-8",
         )
     f = form.filters()
-    response = StreamingHttpResponse(
-        _csv_stream(reports.csv_rows(f)), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(_csv_stream(f), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_csv_filename(f)}"'
     return response
 

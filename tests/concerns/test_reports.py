@@ -425,7 +425,14 @@ def test_csv_rows_round_positions_and_give_the_first_action():
 
     (row,) = list(reports.csv_rows(spring()))
 
-    assert row[0] == place.pk
+    assert row[:2] == (place.pk, date(2026, 3, 5))
     assert row[2:6] == ("AS", "Central South", "Lambeth", "no_cctv")
     assert row[7:9] == (Decimal("51.462"), Decimal("-0.115"))
-    assert row[-1] == at(3, 9)
+    assert row[-1] == date(2026, 3, 9)
+
+
+def test_csv_rows_give_london_dates():
+    # 00:30 on 1 April in London is 23:30 on 31 March in UTC.
+    concern(datetime(2026, 3, 31, 23, 30, tzinfo=ZoneInfo("UTC")))
+    (row,) = list(reports.csv_rows(spring()))
+    assert row[1] == date(2026, 4, 1)
