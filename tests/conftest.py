@@ -28,3 +28,26 @@ def _no_rate_limit_counts_from_earlier_tests(request):
     if marker and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         cache.clear()
+
+
+# Reference data (BCUs, boroughs, groups) for transactional tests. Django keeps the database as
+# it stood after the migrations on the connection object, and a transactional test with
+# serialized_rollback reloads it from there after the previous test's flush. But once Playwright
+# is running, its event loop makes Django keep connections per context rather than per thread:
+# a browser test then sees a fresh connection object without the saved copy, and after a flush
+# its fixtures found no boroughs (whenever another database test had set the database up
+# first). Keep the copy here and give it to whichever connection the test is about to use.
+_serialized_contents: dict[str, str] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if fixturedef.argname == "_django_db_helper":  # django_db_setup has run by now
+        from django.db import connections
+
+        for connection in connections.all():
+            if hasattr(connection, "_test_serialized_contents"):
+                _serialized_contents[connection.alias] = connection._test_serialized_contents
+            elif connection.alias in _serialized_contents:
+                connection._test_serialized_contents = _serialized_contents[connection.alias]
+    return (yield)

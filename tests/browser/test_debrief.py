@@ -1,5 +1,6 @@
 """After the walk, in Chromium at phone size: the debrief, the survey and "you said, we did"."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from bookings.models import Booking, Notification
 from concerns.models import Concern, Feedback
 from concerns.services import record_action
 from patrols.models import Walk
-from tests.browser.conftest import assert_accessible, live
+from tests.browser.conftest import assert_accessible, enter_security_code, live
 from tests.factories import make_assignment, make_booking, make_user, make_walk
 
 pytestmark = [pytest.mark.browser, live]
@@ -44,10 +45,15 @@ def test_an_officer_debriefs_a_walk_with_two_concerns_on_her_phone(page, live_se
     amira = make_booking(walk=walk, full_name="Amira Begum")
     grace = make_booking(walk=walk, full_name="Grace Lewis")
 
-    page.goto(f"{live_server.url}/staff/walks/{walk.code}/debrief/")
+    debrief = f"{live_server.url}/staff/walks/{walk.code}/debrief/"
+    page.goto(debrief)  # sent to the staff sign-in first
     page.get_by_label("Username").fill(officer.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/(debrief|staff/two-factor)/"))
+    if "/two-factor/" in page.url:  # the second step, whenever STAFF_OTP_REQUIRED is on
+        enter_security_code(page, officer)
+        page.goto(debrief)
     expect(page.get_by_role("heading", level=1)).to_have_text(walk.title)
     assert_accessible(page)
 

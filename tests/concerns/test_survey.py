@@ -43,6 +43,7 @@ def test_her_link_opens_the_survey_privately(client, booking):
     assert "no-store" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "no-referrer"
     html = response.content.decode()
+    assert '<meta name="referrer" content="no-referrer">' in html  # the page does not relax it
     assert '<legend class="form-label">Before the walk, how safe did you feel' in html
     assert 'id="id_felt_safe_before_4"' in html  # five choices, 0 to 4
     assert "Please do not include anyone’s name. This is not a way to report a crime." in html
