@@ -21,6 +21,7 @@ from tests.factories import (
     login_staff,
     make_assignment,
     make_booking,
+    make_concern,
     make_officer,
     make_user,
     make_walk,
@@ -567,3 +568,20 @@ def test_two_officers_completing_the_debrief_at_once_queue_one_survey_per_woman(
     assert Concern.objects.count() == 2
     assert feedback_rows().count() == 3
     assert Walk.objects.get(pk=walk.pk).status == Walk.Status.COMPLETED
+
+
+def test_the_debrief_page_takes_the_same_number_of_queries_for_more_women_and_concerns(
+    client, walk, officer_user, django_assert_max_num_queries
+):
+    make_booking(walk=walk)
+    login_staff(client, officer_user)
+    client.get(url(walk))  # warm up: the session, content types
+    with django_assert_max_num_queries(30) as few:
+        assert client.get(url(walk)).status_code == 200
+    for n in range(12):
+        make_booking(walk=walk, status="attended")
+        make_concern(walk=walk, location_text=f"Place {n}")
+    Walk.objects.filter(pk=walk.pk).update(status=Walk.Status.COMPLETED)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url(walk))
+    assert b"Place 11" in response.content
