@@ -10,3 +10,11 @@ def test_home_page_explains_the_scheme_and_offers_the_exit(client):
     assert 'id="exit-this-page"' in body
     assert "bootstrap/css/bootstrap.min.css" in body
     assert "cdn" not in body.lower()
+
+
+@pytest.mark.django_db
+def test_home_page_leads_to_the_walk_list_and_the_route_request(client):
+    body = client.get("/").content.decode()
+    assert 'href="/walks/"' in body
+    assert 'href="/request/"' in body
+    assert 'href="/you-said-we-did/"' in body
