@@ -352,7 +352,8 @@ def test_two_sweeps_and_a_task_in_parallel_send_each_due_row_exactly_once(smtp_s
     recipients = smtp_sink.recipients()
     assert sorted(recipients) == sorted(booking.email for booking in bookings)
     assert first["sent"] + second["sent"] + by_task.count("sent") == 40
-    assert first["sent"] > 0 and second["sent"] > 0
+    # They really did compete: the work was shared, not done by whoever started first.
+    assert sum(1 for count in (first["sent"], second["sent"], by_task.count("sent")) if count) >= 2
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
     assert not Notification.objects.filter(sent_at=None).exists()
 
