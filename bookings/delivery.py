@@ -243,6 +243,9 @@ def send_claimed(notification_id: int, *, claimed_at: datetime, now: datetime, c
         return RESCHEDULED
 
     try:
+        # Opened here, not by send_messages (which would close it again after one message): a
+        # sweep sends everything over one connection until an error closes it.
+        connection.open()
         connection.send_messages([message])
     except Exception as error:
         # Whatever went wrong, start the next message on a fresh connection.
