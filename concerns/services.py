@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -351,7 +351,8 @@ PURGE_BATCH = 200
 
 
 def _retention_cutoff(now: datetime) -> datetime:
-    return now - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
+    # Whole days of 24 hours: in UTC, so a clock change in between moves nothing.
+    return now.astimezone(UTC) - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
 
 
 def _bookings_past_retention(cutoff: datetime):

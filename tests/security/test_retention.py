@@ -2,7 +2,7 @@
 its outbox rows; sign-in records and expired sessions go too. Counts and concerns stay."""
 
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,8 @@ LONDON = ZoneInfo("Europe/London")
 DAYS = settings.PERSONAL_DATA_RETENTION_DAYS
 WALK_START = datetime(2026, 3, 5, 18, 0, tzinfo=LONDON)
 WALK_END = WALK_START + timedelta(minutes=90)
-PURGE_DAY = WALK_END + timedelta(days=DAYS)
+# N whole days later, across the change to summer time: in UTC, as the purge counts.
+PURGE_DAY = WALK_END.astimezone(UTC) + timedelta(days=DAYS)
 JUST_BEFORE = PURGE_DAY - timedelta(seconds=1)
 
 
