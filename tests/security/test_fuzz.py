@@ -41,6 +41,7 @@ HOSTILE = [
 EXAMPLES = settings(
     max_examples=60,
     deadline=None,
+    database=None,  # no example files left in the working tree
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
