@@ -6,7 +6,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -93,14 +94,30 @@ class WalkQuerySet(models.QuerySet):
         return self if bcu is None else self.filter(bcu=bcu)
 
     def with_counts(self):
-        """Annotate `booked` (confirmed places), `waitlisted` and `officer_count`."""
+        """Annotate `booked` (confirmed places), `waitlisted` and `officer_count`.
+
+        Each is a subquery per walk, not a join grouped over every walk: PostgreSQL counts only
+        the rows it returns (the 20 of a page, not all 1,000 upcoming walks), and a paginator's
+        COUNT leaves them out altogether (docs/benchmarks.md, Pages)."""
         return self.annotate(
-            booked=Count(
-                "bookings", filter=Q(bookings__status__in=["confirmed", "attended"]), distinct=True
-            ),
-            waitlisted=Count("bookings", filter=Q(bookings__status="waitlisted"), distinct=True),
-            officer_count=Count("roster", distinct=True),
+            booked=_count_of("bookings", status__in=["confirmed", "attended"]),
+            waitlisted=_count_of("bookings", status="waitlisted"),
+            officer_count=_count_of("roster"),
         )
+
+
+def _count_of(related_name: str, **filters):
+    """How many rows of a walk's reverse relation match, as a subquery (0 when none). The model
+    is found through the relation: patrols does not import bookings."""
+    related = Walk._meta.get_field(related_name).related_model
+    rows = (
+        related.objects.filter(walk=OuterRef("pk"), **filters)
+        .order_by()
+        .values("walk")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 class Walk(models.Model):
