@@ -1,0 +1,80 @@
+"""A sweep sends its messages over one SMTP connection (docs/benchmarks.md, Delivery): opening a
+connection per message (connect, EHLO, QUIT) made one worker several times slower than the
+mail server allows."""
+
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import transaction
+from django.test import override_settings
+
+from bookings.delivery import deliver_due_notifications, deliver_notification
+from bookings.models import Notification
+from bookings.services import queue_notification
+from tests.bookings.smtp_sink import free_port
+from tests.factories import make_booking
+
+pytestmark = pytest.mark.django_db
+
+
+class CountingSink:
+    """Accepts every message and notes which connection (client address and port) sent it."""
+
+    def __init__(self):
+        self.peers: list[tuple] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self.lock:
+            self.peers.append(session.peer)
+        return "250 OK"
+
+
+@pytest.fixture
+def counting_sink():
+    sink = CountingSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=port,
+            EMAIL_USE_TLS=False,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+            EMAIL_TIMEOUT=5,
+        ):
+            yield sink
+    finally:
+        controller.stop()
+
+
+def queue_confirmations(count: int) -> list[Notification]:
+    with transaction.atomic():
+        return [
+            queue_notification(kind=Notification.Kind.BOOKING_CONFIRMED, booking=make_booking())
+            for _ in range(count)
+        ]
+
+
+def test_a_sweep_sends_all_its_messages_over_one_connection(counting_sink):
+    queue_confirmations(5)
+    assert deliver_due_notifications()["sent"] == 5
+    assert len(counting_sink.peers) == 5
+    assert len(set(counting_sink.peers)) == 1
+
+
+def test_a_sweep_spanning_several_batches_still_uses_one_connection(counting_sink):
+    queue_confirmations(5)
+    assert deliver_due_notifications(batch_size=2)["sent"] == 5
+    assert len(set(counting_sink.peers)) == 1
+
+
+def test_one_row_sent_on_its_own_opens_and_closes_its_own_connection(counting_sink):
+    first, second = queue_confirmations(2)
+    assert deliver_notification(notification_id=first.pk) == "sent"
+    assert deliver_notification(notification_id=second.pk) == "sent"
+    assert len(set(counting_sink.peers)) == 2
