@@ -1,0 +1,219 @@
+"""docs/benchmarks.md: the figures of the latest `make bench`, written between two markers. The
+rest of the file (how the benchmarks work, fixes before and after, the Reports section) is
+written by hand and kept as it is."""
+
+from pathlib import Path
+from statistics import median
+
+START = "<!-- bench/run.py writes from here: do not edit by hand -->"
+END = "<!-- bench/run.py writes up to here -->"
+
+HEADER = """# Benchmarks
+
+`make bench` runs `bench/run.py` against the real stack on loopback and writes the section
+below. See "How the benchmarks work" after it.
+
+"""
+
+
+def med(values) -> float:
+    values = [v for v in values if v == v]  # not NaN
+    return median(values) if values else float("nan")
+
+
+def ok(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def spread(values, fmt="{:.0f}") -> str:
+    return " / ".join(fmt.format(v) for v in values)
+
+
+def render(run: dict) -> str:
+    m = run["machine"]
+    before, after = run["load"]
+    lines = [
+        "## Latest run",
+        "",
+        f"{run['when']}: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, {m['os']}, "
+        f"Python {m['python']}, PostgreSQL {m['postgresql']}, Redis {m['redis']}. "
+        f"Load average {before[0]:.2f} / {before[1]:.2f} / {before[2]:.2f} (1, 5, 15 min) "
+        f"at the start, {after[0]:.2f} at the end: the machine is shared, so the ratios "
+        f"(project and reference measured in the same run, moments apart) are what count. "
+        f"Each figure is the median of {run['repeats']} rounds (each round's values are listed "
+        f"after it); `make bench` took {run['total_seconds'] / 60:.1f} minutes.",
+        "",
+    ]
+    results = run["results"]
+    if "pages" in results:
+        lines += pages(results["pages"])
+    if "burst" in results:
+        lines += burst(results["burst"])
+    if "delivery" in results:
+        lines += delivery(results["delivery"])
+    if "reports" in results:
+        lines += reports(results["reports"])
+    return "\n".join(lines) + "\n"
+
+
+def load_note(result: dict) -> str:
+    return f"Load average {result['load'][0]:.1f} when it started, {result['load'][1]:.1f} after."
+
+
+def pages(r: dict) -> list[str]:
+    t = r["targets"]
+    bare = t["bare"]
+    rows = [
+        "### 1. Pages: 16 concurrent connections, 1,000 upcoming walks",
+        "",
+        f"gunicorn with 4 sync workers; {r['listed']} walks listed. {load_note(r)}",
+        "",
+        "| page | requests/s | ratio to bare (target at least 0.5) | p50 | p99 (target under "
+        "100 ms) | 5xx |",
+        "|---|---|---|---|---|---|",
+        f"| bare Django view (`/bench/bare/`, {r['sizes']['bare'] // 1024} KiB) | "
+        f"{med(bare['rps']):.0f} ({spread(bare['rps'])}) | 1 | {med(bare['p50_ms']):.1f} ms | "
+        f"{med(bare['p99_ms']):.1f} ms | {bare['errors']} |",
+    ]
+    for name, label in (("list", "`/walks/`"), ("walk", "a walk page")):
+        x = t[name]
+        ratio = med(x["ratio"])
+        p99 = med(x["p99_ms"])
+        rows.append(
+            f"| {label} ({r['sizes'][name] // 1024} KiB) | {med(x['rps']):.0f} "
+            f"({spread(x['rps'])}) | {ratio:.2f} ({spread(x['ratio'], '{:.2f}')}): "
+            f"{ok(ratio >= 0.5)} | {med(x['p50_ms']):.1f} ms | {p99:.1f} ms "
+            f"({spread(x['p99_ms'])}): {ok(p99 < 100)} | {x['errors']} |"
+        )
+    cpu = med(bare["client_cpu_ms"] + t["list"]["client_cpu_ms"] + t["walk"]["client_cpu_ms"])
+    rows += [
+        "",
+        f"The load generator (bench/stack.py, threads) used about {cpu:.2f} ms of CPU per "
+        "request on the same two cores.",
+        "",
+    ]
+    return rows
+
+
+def burst(r: dict) -> list[str]:
+    rounds = r["rounds"]
+    checks = r["checks"]
+    ratio = med(r["ratio"])
+    five = sum(int(n) for rd in rounds for s, n in rd["statuses"].items() if int(s) >= 500)
+    errors = sum(rd["errors"] for rd in rounds)
+    overbooked = sum(c["overbooked"] for c in checks)
+    missing = sum(c["missing_confirmation_rows"] for c in checks)
+    statuses = {}
+    for rd in rounds:
+        for s, n in rd["statuses"].items():
+            statuses[s] = statuses.get(s, 0) + n
+    c0 = checks[0]
+    return [
+        f"### 2. Booking burst: {r['clients']} clients, {r['walks']} walks of "
+        f"{r['capacity']} places",
+        "",
+        f"Each round: {c0['bookings']} bookings through the form (CSRF token fetched once per "
+        f"client), {c0['confirmed']} confirmed and {c0['waitlisted']} on waiting lists. "
+        f"PUBLIC_FORM_RATE_LIMIT raised to {r['rate_limit']} for the run (all clients share "
+        f"127.0.0.1); the limiter still counts every post in Redis. {load_note(r)}",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
+        f"| booking posts/s | {med([x['rps'] for x in rounds]):.1f} "
+        f"({spread([x['rps'] for x in rounds], '{:.1f}')}) | |",
+        f"| bare view at 64 connections, req/s | {med([b['rps'] for b in r['bare']]):.0f} "
+        f"({spread([b['rps'] for b in r['bare']])}) | |",
+        f"| ratio | {ratio:.2f} ({spread(r['ratio'], '{:.2f}')}) | at least 0.25: "
+        f"{ok(ratio >= 0.25)} |",
+        f"| post latency p50 / p99 | {med([x['p50_ms'] for x in rounds]):.0f} ms / "
+        f"{med([x['p99_ms'] for x in rounds]):.0f} ms | |",
+        f"| responses | {', '.join(f'{n} x {s}' for s, n in sorted(statuses.items()))} | |",
+        f"| 5xx and connection errors | {five + errors} | 0: {ok(five + errors == 0)} |",
+        f"| places taken beyond capacity | {overbooked} | 0: {ok(overbooked == 0)} |",
+        f"| bookings without their confirmation row | {missing} | 0: {ok(missing == 0)} |",
+        f"| emails at the sink / bookings | {r['messages']} / {r['expected_messages']}, "
+        f"{r['duplicate_messages']} duplicates | every one, once: "
+        f"{ok(r['messages'] == r['expected_messages'] and not r['duplicate_messages'])} |",
+        "",
+    ]
+
+
+def delivery(r: dict) -> list[str]:
+    workers, plains = r["worker"], r["plain"]
+    ratio = med(r["ratio"])
+    dupes = sum(w["duplicates"] for w in workers)
+    complete = all(
+        w["messages"] == r["messages"] and w["rows_sent"] == r["messages"] for w in workers
+    )
+    return [
+        f"### 3. Delivery: {r['messages']:,} due reminders, one worker",
+        "",
+        f"Messages of {r['average_bytes'] / 1024:.1f} KiB on average (text, HTML). {load_note(r)}",
+        "",
+        "| measure | messages/s | target |",
+        "|---|---|---|",
+        f"| Celery worker, concurrency 1, beat's sweep | {med([w['rate'] for w in workers]):.0f} "
+        f"({spread([w['rate'] for w in workers])}) | |",
+        f"| plain smtplib loop, same messages, one connection | "
+        f"{med([p['rate'] for p in plains]):.0f} ({spread([p['rate'] for p in plains])}) | |",
+        f"| ratio | {ratio:.2f} ({spread(r['ratio'], '{:.2f}')}) | at least 0.5: "
+        f"{ok(ratio >= 0.5)} |",
+        f"| each message exactly once (sink, by recipient) | "
+        f"{'yes' if complete and not dupes else 'no'}: {dupes} duplicates, rows sent "
+        f"{spread([w['rows_sent'] for w in workers], '{:,}')} | {ok(complete and not dupes)} |",
+        "",
+    ]
+
+
+def reports(r: dict) -> list[str]:
+    rows = [
+        f"### 4. Reports: {r['concerns']:,} concerns",
+        "",
+        f"One gunicorn worker; the commander's page over HTTP against its own aggregate SQL "
+        f"sent over a bare psycopg connection. {load_note(r)}",
+        "",
+        "| report | page | raw SQL | ratio (target at most 3) | statements |",
+        "|---|---|---|---|---|",
+    ]
+    for label, p in r["pages"].items():
+        ratio = med(p["ratio"])
+        rows.append(
+            f"| {label} | {med(p['page_ms']):.0f} ms ({spread(p['page_ms'])}) | "
+            f"{med(p['sql_ms']):.0f} ms ({spread(p['sql_ms'])}) | {ratio:.2f}: "
+            f"{ok(ratio <= 3)} | {p['queries']} |"
+        )
+    c = r["csv"]
+    complete = c["status"] == 200 and c["rows"] == c["expected_rows"]
+    peak = max(c["hwm_mib"], c["rss_peak_sampled_mib"])
+    rows += [
+        "",
+        "| CSV export of every concern | value | target |",
+        "|---|---|---|",
+        f"| rows | {c['rows']:,} of {c['expected_rows']:,} | all: {ok(complete)} |",
+        f"| size, time | {c['bytes'] / 1e6:.0f} MB in {c['seconds']:.1f} s (first byte after "
+        f"{c['first_byte'] or 0:.2f} s) | |",
+        f"| web worker's peak resident memory | {peak:.0f} MiB (idle before: "
+        f"{c['rss_before_mib']:.0f} MiB) | under 150 MB: {ok(peak * 1.048576 < 150)} |",
+        "",
+    ]
+    return rows
+
+
+def write(path: Path, text: str) -> None:
+    block = f"{START}\n{text}{END}\n"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(HEADER + block)
+        return
+    current = path.read_text()
+    if START in current and END in current:
+        head, _, rest = current.partition(START)
+        _, _, tail = rest.partition(END)
+        path.write_text(head + block.rstrip("\n") + tail)
+    else:
+        # The hand-written sections stay; the figures go after the title.
+        title, newline, body = current.partition("\n")
+        if title.startswith("# "):
+            path.write_text(title + "\n\n" + block + newline + body.lstrip("\n"))
+        else:
+            path.write_text(HEADER + block + "\n" + current)
