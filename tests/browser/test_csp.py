@@ -17,6 +17,7 @@ from tests.factories import (
     make_booking,
     make_concern,
     make_officer,
+    make_totp_device,
     make_user,
     make_walk,
     totp_code,
@@ -93,6 +94,7 @@ def test_staff_sign_in_with_the_second_factor_and_staff_pages_have_no_violation(
     page, live_server, violations
 ):
     user = make_user(is_superuser=True)
+    make_totp_device(user)  # her app is set up: after her password, she is asked for a code
     walk = make_walk(starts_at=timezone.now() + timedelta(days=4))
     roster_officer(walk=walk, officer=make_officer())
     concern = make_concern()
@@ -101,6 +103,8 @@ def test_staff_sign_in_with_the_second_factor_and_staff_pages_have_no_violation(
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your security code")
+    assert_accessible(page)
     enter_security_code(page, user)
     expect(page.locator("#site-name")).to_contain_text("Walk and Talk")
     assert violations() == []

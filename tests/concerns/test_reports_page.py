@@ -322,4 +322,4 @@ def test_the_page_costs_the_same_number_of_queries_at_any_size(london_commander,
     _fill(30)
     many = _queries(london_commander, URL + query)
     assert few == many
-    assert many <= 21
+    assert many <= 22  # including the staff second factor's check of her device

@@ -65,9 +65,9 @@ def walk_today():
     return make_walk(starts_at=starts, ends_at=starts + timedelta(minutes=90))
 
 
-@pytest.mark.parametrize("page", ["/", "/walks/", "/request/", "/privacy/", "/you-said-we-did/"])
-def test_public_pages(client, page):
-    response = client.get(page, secure=True)
+@pytest.mark.parametrize("path", ["/", "/walks/", "/request/", "/privacy/", "/you-said-we-did/"])
+def test_public_pages(client, path):
+    response = client.get(path, secure=True)
     assert response.status_code == 200
     assert_common_headers(response)
     assert response["Referrer-Policy"] == "same-origin"
