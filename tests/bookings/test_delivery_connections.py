@@ -1,13 +1,15 @@
-"""A sweep sends its messages over one SMTP connection (docs/benchmarks.md, Delivery): opening a
-connection per message (connect, EHLO, QUIT) made one worker several times slower than the
-mail server allows."""
+"""What a sweep costs per message (docs/benchmarks.md, Delivery): one SMTP connection for the
+whole sweep (a connection per message, with its EHLO and QUIT, made one worker several times
+slower), and one query to read a batch of claimed rows (read one at a time, the eight-table
+join cost more than writing and sending the email)."""
 
 import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from bookings.delivery import deliver_due_notifications, deliver_notification
 from bookings.models import Notification
@@ -78,3 +80,19 @@ def test_one_row_sent_on_its_own_opens_and_closes_its_own_connection(counting_si
     assert deliver_notification(notification_id=first.pk) == "sent"
     assert deliver_notification(notification_id=second.pk) == "sent"
     assert len(set(counting_sink.peers)) == 2
+
+
+def sweep_queries(count: int) -> list[str]:
+    queue_confirmations(count)
+    with CaptureQueriesContext(connection) as captured:
+        assert deliver_due_notifications(batch_size=20)["sent"] == count
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_a_sweep_reads_its_batch_in_one_query_and_records_each_row_once(counting_sink):
+    few = sweep_queries(2)
+    many = sweep_queries(12)
+    # Ten more rows: ten more UPDATEs recording each as sent, and nothing else.
+    assert len(many) - len(few) == 10
+    reads = [sql for sql in many if 'FROM "bookings_notification" LEFT OUTER JOIN' in sql]
+    assert len(reads) == 1
