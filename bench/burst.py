@@ -26,8 +26,8 @@ from . import data, stack
 CLIENTS = 64
 WALKS = 20
 CAPACITY = 10
-# Posts per client per round: 64 x 12 = 768 bookings on 200 places: 568 on waiting lists.
-POSTS_PER_CLIENT = 12
+# Posts per client per round: 64 x 6 = 384 bookings on 200 places: 184 on waiting lists.
+POSTS_PER_CLIENT = 6
 RATE_LIMIT = "1000000/600"
 TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -164,7 +164,7 @@ def run(ctx) -> dict:
         stack.wait_for_http(ctx.web_port)
         bare = stack.request("/bench/bare/", port=ctx.web_port)
         expected_messages = 0
-        for round_no in range(ctx.repeats):
+        for round_no in stack.Rounds(ctx.repeats, ctx.budget):
             walks = data.walks(
                 WALKS,
                 first_start=now + timedelta(days=3, minutes=round_no * 5),

@@ -63,13 +63,13 @@ def rearm(ids: list[int]) -> None:
     )
 
 
-def worker_round(ctx, env, ids: list[int], round_no: int) -> dict:
+def worker_round(ctx, worker: stack.Service, ids: list[int], round_no: int) -> dict:
+    """One round: the rows re-armed, a fresh sink on the worker's SMTP port, sweeps published
+    every second until the sink has every message."""
     rearm(ids)
-    with (
-        stack.Sink(ctx.smtp_port, name=f"delivery-sink-{round_no}", keep=round_no == 0) as sink,
-        stack.worker(env, concurrency=1, name=f"delivery-worker-{round_no}") as worker,
-    ):
-        worker.wait_for_log(r"ready\.", timeout=90)
+    celery_app.control.purge()  # sweeps left queued by the last round would start early
+    keep = round_no == 0
+    with stack.Sink(ctx.smtp_port, name=f"delivery-sink-{round_no}", keep=keep) as sink:
         started = time.perf_counter()
         deadline = started + TIME_LIMIT
         next_sweep = started
@@ -82,11 +82,9 @@ def worker_round(ctx, env, ids: list[int], round_no: int) -> dict:
                 next_sweep += SWEEP_EVERY
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
-        lines = sink.lines()
         # Anything sent twice would arrive late: a moment more for stragglers.
         time.sleep(2)
         lines = sink.lines()
-        keep = sink.keep_path
     recipients = Counter(line[1] for line in lines)
     message_ids = Counter(line[2] for line in lines)
     rows = Notification.objects.filter(pk__in=ids)
@@ -101,7 +99,7 @@ def worker_round(ctx, env, ids: list[int], round_no: int) -> dict:
         "rows_sent": rows.exclude(sent_at=None).count(),
         "rows_failed_or_skipped": rows.exclude(failed_at=None, skipped_at=None).count(),
         "bytes": sum(int(line[3]) for line in lines),
-        "keep": str(keep) if keep else None,
+        "keep": str(sink.keep_path) if keep else None,
     }
 
 
@@ -127,21 +125,23 @@ def run(ctx) -> dict:
     )
     workers, plains = [], []
     messages = None
-    for round_no in range(ctx.repeats):
-        result = worker_round(ctx, env, ids, round_no)
-        workers.append(result)
-        if messages is None:
-            messages = read_kept(result["keep"])
-            assert len(messages) == MESSAGES, len(messages)
-        plain = plain_loop(ctx, messages, round_no)
-        plains.append(plain)
-        print(
-            f"  round {round_no + 1}: worker {result['rate']:6.0f} msg/s "
-            f"({result['messages']} in {result['elapsed']:.1f} s, {result['duplicates']} "
-            f"duplicates, {result['rows_sent']} rows sent); plain smtplib loop "
-            f"{plain['rate']:6.0f} msg/s",
-            flush=True,
-        )
+    with stack.worker(env, concurrency=1, name="delivery-worker") as worker:
+        worker.wait_for_log(r"ready\.", timeout=90)
+        for round_no in stack.Rounds(ctx.repeats, ctx.budget):
+            result = worker_round(ctx, worker, ids, round_no)
+            workers.append(result)
+            if messages is None:
+                messages = read_kept(result["keep"])
+                assert len(messages) == MESSAGES, len(messages)
+            plain = plain_loop(ctx, messages, round_no)
+            plains.append(plain)
+            print(
+                f"  round {round_no + 1}: worker {result['rate']:6.0f} msg/s "
+                f"({result['messages']} in {result['elapsed']:.1f} s, {result['duplicates']} "
+                f"duplicates, {result['rows_sent']} rows sent); plain smtplib loop "
+                f"{plain['rate']:6.0f} msg/s",
+                flush=True,
+            )
     size = sum(len(content) for _, _, content in messages) / len(messages)
     return {
         "messages": MESSAGES,

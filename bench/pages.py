@@ -50,6 +50,9 @@ def run(ctx) -> dict:
         "bare": "/bench/bare/",
         "list": "/walks/",
         "walk": f"/walks/{walk.code}/",
+        # Not a target: the about page is a template through base.html and no query, so it
+        # shows what the layout and middleware cost on their own.
+        "about": "/about/",
     }
     rounds = {name: [] for name in targets}
     with stack.gunicorn(env, ctx.web_port) as server:
@@ -66,7 +69,7 @@ def run(ctx) -> dict:
         for name, path in targets.items():
             _, _, body = stack.fetch(ctx.web_port, stack.request(path, port=ctx.web_port))
             sizes[name] = len(body)
-        for repeat in range(ctx.repeats):
+        for repeat in stack.Rounds(ctx.repeats, ctx.budget):
             for name, path in targets.items():
                 raw = stack.request(path, port=ctx.web_port)
                 stack.hammer(ctx.web_port, raw, concurrency=CONCURRENCY, seconds=ctx.warmup)
@@ -93,7 +96,7 @@ def run(ctx) -> dict:
             "requests": sum(r.requests for r in results),
             "client_cpu_ms": [r.client_cpu_ms_per_request for r in results],
         }
-    for name in ("list", "walk"):
+    for name in ("list", "walk", "about"):
         summary["targets"][name]["ratio"] = [
             mine.rps / bare.rps for mine, bare in zip(rounds[name], rounds["bare"], strict=True)
         ]

@@ -32,7 +32,6 @@ from patrols.models import Borough, Walk
 from . import data, stack
 
 CONCERNS = 1_000_000
-PAGE_RUNS = 5
 # Queries about who is asking (session, user, officer, second factor), not about the report.
 NOT_REPORT = re.compile(r'"(django_session|auth_\w+|patrols_officer|otp_\w+|axes_\w+)"')
 # The filter form's lists (BCUs, boroughs) are read through server-side cursors; the same
@@ -129,33 +128,22 @@ def page_queries(session_key: str, path: str) -> list[str]:
     ]
 
 
-def time_sql(conninfo: str, statements: list[str], runs: int) -> list[float]:
-    times = []
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for run in range(runs + 1):  # the first warms the cache, as the page's first does
-            started = time.perf_counter()
-            for sql in statements:
-                cursor = conn.execute(sql.encode(), prepare=False)
-                if cursor.description is not None:
-                    cursor.fetchall()
-            if run:
-                times.append(time.perf_counter() - started)
-    return times
+def time_sql(conn, statements: list[str]) -> float:
+    started = time.perf_counter()
+    for sql in statements:
+        cursor = conn.execute(sql.encode(), prepare=False)
+        if cursor.description is not None:
+            cursor.fetchall()
+    return time.perf_counter() - started
 
 
-def time_page(port: int, path: str, cookie: str, runs: int) -> tuple[list[float], int]:
+def time_page(port: int, path: str, cookie: str) -> tuple[float, int]:
     raw = stack.request(path, port=port, headers={"Cookie": cookie})
-    times = []
-    size = 0
-    for run in range(runs + 1):
-        started = time.perf_counter()
-        status, _, body = stack.fetch(port, raw, timeout=120)
-        elapsed = time.perf_counter() - started
-        assert status == 200 and b"Concerns logged" in body, (status, body[:300])
-        size = len(body)
-        if run:
-            times.append(elapsed)
-    return times, size
+    started = time.perf_counter()
+    status, _, body = stack.fetch(port, raw, timeout=120)
+    elapsed = time.perf_counter() - started
+    assert status == 200 and b"Concerns logged" in body, (status, body[:300])
+    return elapsed, len(body)
 
 
 def csv_export(port: int, path: str, cookie: str, server: stack.Service) -> dict:
@@ -213,32 +201,34 @@ def run(ctx) -> dict:
     year = f"from={today - timedelta(days=364)}&to={today}"
     views = {"90 days (the default)": "/reports/", "a year": f"/reports/?{year}"}
     env = stack.bench_env(database=ctx.database, broker=ctx.broker, port=ctx.web_port)
-    conninfo = ctx.database
     pages = {}
     with stack.gunicorn(env, ctx.web_port, workers=1, name="reports-gunicorn") as server:
         stack.wait_for_http(ctx.web_port)
-        for label, path in views.items():
-            statements = page_queries(session_key, path)
-            rounds_page, rounds_sql = [], []
-            for _ in range(ctx.repeats):
-                page, size = time_page(ctx.web_port, path, cookie, PAGE_RUNS)
-                raw = time_sql(conninfo, statements, PAGE_RUNS)
-                rounds_page.append(stack.median(page))
-                rounds_sql.append(stack.median(raw))
-            server.check_alive()
-            pages[label] = {
-                "path": path,
-                "queries": len(statements),
-                "bytes": size,
-                "page_ms": [t * 1000 for t in rounds_page],
-                "sql_ms": [t * 1000 for t in rounds_sql],
-                "ratio": [p / s for p, s in zip(rounds_page, rounds_sql, strict=True)],
-            }
-            print(
-                f"  {label}: page {stack.median(rounds_page) * 1000:.0f} ms, raw SQL "
-                f"{stack.median(rounds_sql) * 1000:.0f} ms ({len(statements)} statements)",
-                flush=True,
-            )
+        with psycopg.connect(ctx.database, autocommit=True) as conn:
+            for label, path in views.items():
+                statements = page_queries(session_key, path)
+                # Once each to warm PostgreSQL's cache and the worker, then in turns.
+                time_page(ctx.web_port, path, cookie)
+                time_sql(conn, statements)
+                rounds_page, rounds_sql = [], []
+                for _ in stack.Rounds(ctx.repeats, ctx.budget / len(views)):
+                    page, size = time_page(ctx.web_port, path, cookie)
+                    rounds_page.append(page)
+                    rounds_sql.append(time_sql(conn, statements))
+                server.check_alive()
+                pages[label] = {
+                    "path": path,
+                    "queries": len(statements),
+                    "bytes": size,
+                    "page_ms": [t * 1000 for t in rounds_page],
+                    "sql_ms": [t * 1000 for t in rounds_sql],
+                    "ratio": [p / s for p, s in zip(rounds_page, rounds_sql, strict=True)],
+                }
+                print(
+                    f"  {label}: page {stack.median(rounds_page) * 1000:.0f} ms, raw SQL "
+                    f"{stack.median(rounds_sql) * 1000:.0f} ms ({len(statements)} statements)",
+                    flush=True,
+                )
     everything = f"/reports/concerns.csv?from={today - timedelta(days=400)}&to={today}"
     expected = Concern.objects.filter(logged_at__gte=timezone.now() - timedelta(days=401)).count()
     with stack.gunicorn(env, ctx.web_port, workers=1, name="csv-gunicorn") as server:

@@ -345,17 +345,29 @@ def request(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
+
+
 def fetch(port: int, raw: bytes, timeout: float = 10.0) -> tuple[int, bytes, bytes]:
-    """Send one request, read the whole response (the server closes). (status, head, body)."""
+    """Send one request, read the whole response, close. (status, head, body).
+
+    The socket is closed as soon as Content-Length bytes have arrived, as a browser would, not
+    after waiting for the server's FIN: gunicorn (27) lingers after each response until the
+    client has closed, so a client slow to close would hold a sync worker idle."""
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
         sock.sendall(raw)
-        chunks = []
-        while True:
+        data = b""
+        expected = None
+        while expected is None or len(data) < expected:
             chunk = sock.recv(262144)
             if not chunk:
                 break
-            chunks.append(chunk)
-    data = b"".join(chunks)
+            data += chunk
+            if expected is None and b"\r\n\r\n" in data:
+                head_end = data.index(b"\r\n\r\n") + 4
+                length = CONTENT_LENGTH.search(data, 0, head_end)
+                if length:
+                    expected = head_end + int(length.group(1))
     head, _, body = data.partition(b"\r\n\r\n")
     try:
         status = int(head[9:12])
@@ -480,6 +492,23 @@ def stream_get(port: int, path: str, headers: dict, on_chunk, timeout: float = 6
         return response.status, size
     finally:
         conn.close()
+
+
+class Rounds:
+    """Round numbers 0, 1, ... up to `repeats`; no new round starts once `budget` seconds have
+    passed since the first began (the first always runs). `done` says how many ran."""
+
+    def __init__(self, repeats: int, budget: float):
+        self.repeats, self.budget, self.done = repeats, budget, 0
+
+    def __iter__(self):
+        started = time.perf_counter()
+        for n in range(self.repeats):
+            if n and time.perf_counter() - started > self.budget:
+                print(f"  time budget of {self.budget:.0f} s used: {n} rounds", flush=True)
+                return
+            self.done = n + 1
+            yield n
 
 
 def median(values):
