@@ -141,7 +141,8 @@ def burst(r: dict) -> list[str]:
         f"| 5xx and connection errors | {five + errors} | 0: {ok(five + errors == 0)} |",
         f"| places taken beyond capacity | {overbooked} | 0: {ok(overbooked == 0)} |",
         f"| bookings without their confirmation row | {missing} | 0: {ok(missing == 0)} |",
-        f"| emails at the sink / bookings | {r['messages']} / {r['expected_messages']}, "
+        f"| emails at the sink / bookings, all rounds | {r['messages']} / "
+        f"{r['expected_messages']}, "
         f"{r['duplicate_messages']} duplicates | every one, once: "
         f"{ok(r['messages'] == r['expected_messages'] and not r['duplicate_messages'])} |",
         "",
@@ -182,7 +183,8 @@ def reports(r: dict) -> list[str]:
         f"One gunicorn worker; the commander's page over HTTP against its own aggregate SQL "
         f"sent over a bare psycopg connection. {load_note(r)}",
         "",
-        "| report | page | raw SQL | ratio (target at most 3) | statements |",
+        "| report | page | raw SQL | ratio, the median of each round's (target at most 3) "
+        "| statements |",
         "|---|---|---|---|---|",
     ]
     for label, p in r["pages"].items():
