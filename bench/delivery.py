@@ -15,6 +15,7 @@ import smtplib
 import time
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -132,6 +133,7 @@ def run(ctx) -> dict:
             workers.append(result)
             if messages is None:
                 messages = read_kept(result["keep"])
+                Path(result["keep"]).unlink()  # tens of megabytes, read once
                 assert len(messages) == MESSAGES, len(messages)
             plain = plain_loop(ctx, messages, round_no)
             plains.append(plain)
