@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from walkandtalk.urls import handler500  # noqa: F401
+from walkandtalk.urls import handler400, handler500  # noqa: F401
 from walkandtalk.urls import urlpatterns as project_urlpatterns
 
 # A fixed page about the size of the walk list's HTML, built once.

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from functools import wraps
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from astral import LocationInfo, Observer
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -21,9 +23,10 @@ from django.views.defaults import page_not_found
 from patrols.models import Walk
 from walkandtalk.ratelimit import rate_limit
 
-from . import services
+from . import pagecache, services
 from .forms import BookingForm, LostLinkForm, WalkFilterForm, WalkRequestForm
 from .models import Booking, WalkRequest
+from .templatetags.walk_time import short_day
 
 LONDON = ZoneInfo("Europe/London")
 REMINDER_LABELS = {"reminder_24h": "the day before", "reminder_2h": "2 hours before"}
@@ -98,16 +101,24 @@ def daylight(walk: Walk) -> dict:
 
 @require_http_methods(["GET", "HEAD"])
 def walk_list(request):
-    form = WalkFilterForm(request.GET)
+    """The list of walks open for booking, soonest first, filtered by `borough` and `bcu`.
+    Only those two and `page` are read: any other parameter neither changes the page nor
+    reaches its links."""
+    params = {name: request.GET.get(name, "") for name in ("borough", "bcu", "page")}
+    page = pagecache.kept(("walk_list", *params.values()), lambda: _walk_list_page(**params))
+    return render(request, "bookings/walk_list.html", page, status=page["status"])
+
+
+def _walk_list_page(*, borough: str, bcu: str, page: str):
+    form = WalkFilterForm({"borough": borough, "bcu": bcu})
     walks = public_walks().upcoming().bookable().with_counts().order_by("starts_at", "pk")
     borough, bcu = form.selected()
     if borough:
         walks = walks.filter(borough=borough)
     if bcu:
         walks = walks.filter(bcu=bcu)
-    page = Paginator(walks, WALKS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = Paginator(walks, WALKS_PER_PAGE).get_page(page)
+    filters = {"borough": borough.slug if borough else "", "bcu": bcu.code if bcu else ""}
     context = {
         "form": form,
         "page": page,
@@ -115,20 +126,31 @@ def walk_list(request):
         "bcu": bcu,
         "neighbours": form.neighbours(borough),
         "mismatch": borough and bcu and borough.bcu_id != bcu.pk,
-        "query": query.urlencode(),
+        "query": urlencode({name: value for name, value in filters.items() if value}),
     }
-    return render(request, "bookings/walk_list.html", context, status=400 if form.errors else 200)
+    title = "Find a walk" + (f" in {borough.name}" if borough else "")
+    if form.errors:
+        title = f"Error: {title}"
+    content = render_to_string("bookings/includes/walk_list_content.html", context)
+    # The list changes by itself when its first walk starts: that walk leaves the list.
+    changes_at = page[0].starts_at if len(page) else None
+    return {"status": 400 if form.errors else 200, "title": title, "content": content}, changes_at
 
 
 @require_http_methods(["GET", "HEAD"])
 def walk_detail(request, code):
+    page = pagecache.kept(("walk_detail", code), lambda: _walk_detail_page(code))
+    return render(request, "bookings/walk_detail.html", page)
+
+
+def _walk_detail_page(code: str):
     walk = get_object_or_404(public_walks().with_counts(), code=code)
-    context = {
-        "walk": walk,
-        "daylight": daylight(walk),
-        "ended": walk.ends_at <= timezone.now(),
-    }
-    return render(request, "bookings/walk_detail.html", context)
+    now = timezone.now()
+    context = {"walk": walk, "daylight": daylight(walk), "ended": walk.ends_at <= now}
+    content = render_to_string("bookings/includes/walk_detail_content.html", context)
+    # The page changes by itself when the walk starts (booking closes) and when it ends.
+    changes_at = next((moment for moment in (walk.starts_at, walk.ends_at) if moment > now), None)
+    return {"title": f"{walk.title}, {short_day(walk.starts_at)}", "content": content}, changes_at
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

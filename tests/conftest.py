@@ -1,5 +1,5 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -17,6 +17,13 @@ CHROMIUM_ARGS = [
 def browser_type_launch_args(browser_type_launch_args):
     """Playwright drives Debian's Chromium; it cannot download browsers of its own here."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def _no_pages_kept_from_earlier_tests():
+    """Each web process keeps the public walk pages it rendered (bookings/pagecache.py); the
+    test process is one such process across every test, whose data is rolled back or flushed."""
+    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -173,7 +173,7 @@ CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "walkandtalk.cache.RedisCache",
             "LOCATION": CACHE_URL,
             # A hung Redis must not hang a web worker: the rate limiter then lets requests by.
             "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
@@ -186,6 +186,13 @@ else:
             "LOCATION": "walkandtalk_cache",
         }
     }
+# Each web process keeps the public walk pages it rendered (bookings/pagecache.py); the shared
+# cache above only holds the version that says whether they are still current.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "public-walk-pages",
+    "OPTIONS": {"MAX_ENTRIES": 500},
+}
 # POSTs to each public form per client IP: "count/seconds".
 PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "20/600")
 
@@ -239,6 +246,7 @@ CELERY_BEAT_SCHEDULE["bookings-deliver-due-notifications"] = {
 # Security. Everything here is on unless DEBUG; check --deploy is clean in production.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_FAILURE_VIEW = "walkandtalk.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000

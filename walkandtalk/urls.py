@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("concerns.urls")),
 ]
 
+handler400 = "walkandtalk.views.bad_request"
 handler500 = "walkandtalk.views.server_error"

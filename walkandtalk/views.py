@@ -20,6 +20,18 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+# Django's own 400 and CSRF failure views render their templates without the request, so
+# without the site's context: the layout's links, the exit control's URL, the CSP nonce.
+
+
+def bad_request(request, exception):
+    return render(request, "400.html", status=400)
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", status=403)
+
+
 def server_error(request):
     """The 500 page with the site's context (the exit control needs its URL)."""
     return render(request, "500.html", status=500)

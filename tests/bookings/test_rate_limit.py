@@ -118,7 +118,7 @@ def test_a_broken_cache_lets_bookings_through(settings):
     # Redis on a port where nothing listens: the limiter fails open, the booking succeeds.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "walkandtalk.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

@@ -1,6 +1,7 @@
 """Error pages with DEBUG off: friendly, and revealing nothing about the system."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -33,6 +34,9 @@ def assert_reveals_nothing(response, status):
     for giveaway in GIVEAWAYS:
         assert giveaway not in page, giveaway
     assert 'call <a href="tel:101">101</a>' in page  # a way to get help from every error
+    # The whole layout: its links, and the exit control with somewhere to go.
+    assert 'href="/help/"' in page and 'href="/walks/"' in page
+    assert f'href="{settings.EXIT_URL}" rel="noreferrer"' in page
     assert "Server" not in response.headers and "X-Powered-By" not in response.headers
     assert "Content-Security-Policy" in response.headers
 

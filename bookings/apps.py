@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class BookingsConfig(AppConfig):
+    name = "bookings"
+
+    def ready(self):
+        from . import pagecache
+
+        pagecache.connect_signals()

@@ -1,0 +1,134 @@
+"""The public walk pages are kept by each web process between changes (bookings/pagecache.py):
+kept pages cost no query of the walks, and no change to walks or bookings, nor the clock,
+leaves a kept page out of date."""
+
+import re
+import socket
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bookings import pagecache, services
+from bookings.models import Booking
+from patrols.models import Walk
+from tests.factories import make_booking, make_walk
+
+pytestmark = pytest.mark.django_db
+
+
+def walk_queries(client, url) -> tuple[str, list[str]]:
+    """The page, and the queries it made of anything but the cache's version."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    sql = [q["sql"] for q in captured.captured_queries if "walkandtalk_cache" not in q["sql"]]
+    return response.content.decode(), sql
+
+
+@pytest.mark.parametrize("path", ["/walks/", "/walks/?borough=lambeth&page=1", "walk"])
+def test_a_page_asked_for_again_is_served_without_a_query_of_the_walks(client, path):
+    walk = make_walk(capacity=4)
+    url = walk.get_absolute_url() if path == "walk" else path
+    first, sql = walk_queries(client, url)
+    assert any("patrols_walk" in query for query in sql)
+    again, sql = walk_queries(client, url)
+    assert sql == []
+    # The same page, in a layout of its own: this response's CSP nonce, not the first one's.
+    nonce = re.compile(r'nonce="([^"]+)"')
+    assert nonce.sub("", again) == nonce.sub("", first)
+    assert nonce.findall(again) != nonce.findall(first)
+    assert "4 places left" in again
+
+
+def test_a_booking_shows_at_once_on_the_list_and_the_walk_page(client):
+    walk = make_walk(capacity=2)
+    assert "2 places left" in client.get("/walks/").content.decode()
+    assert "2 places left" in client.get(walk.get_absolute_url()).content.decode()
+    services.book_place(walk=walk, full_name="Amira Begum", email="amira@example.org")
+    assert "1 place left" in client.get("/walks/").content.decode()
+    assert "1 place left" in client.get(walk.get_absolute_url()).content.decode()
+    booking = Booking.objects.get()
+    services.cancel_booking(booking=booking)
+    assert "2 places left" in client.get("/walks/").content.decode()
+
+
+def test_a_walk_edited_or_cancelled_shows_at_once(client):
+    walk = make_walk(title="Evening walk by the canal")
+    assert "by the canal" in client.get("/walks/").content.decode()
+    walk.title = "Evening walk by the river"
+    walk.save()
+    body = client.get("/walks/").content.decode()
+    assert "by the river" in body and "by the canal" not in body
+    services.cancel_walk(walk=walk, reason="The towpath is closed.")
+    assert "by the river" not in client.get("/walks/").content.decode()
+    assert "The towpath is closed." in client.get(walk.get_absolute_url()).content.decode()
+
+
+def test_the_list_and_page_change_when_the_walk_starts_with_no_write(client, time_machine):
+    starts = timezone.now().replace(microsecond=0) + timedelta(hours=1)
+    time_machine.move_to(starts - timedelta(minutes=1))
+    walk = make_walk(title="Early walk", starts_at=starts, ends_at=starts + timedelta(minutes=90))
+    make_walk(title="Later walk", starts_at=starts + timedelta(days=1))
+    assert "Early walk" in client.get("/walks/").content.decode()
+    assert "Book a place" in client.get(walk.get_absolute_url()).content.decode()
+    time_machine.move_to(starts + timedelta(seconds=1))
+    body = client.get("/walks/").content.decode()
+    assert "Early walk" not in body and "Later walk" in body
+    assert "already started" in client.get(walk.get_absolute_url()).content.decode()
+    time_machine.move_to(starts + timedelta(minutes=91))
+    assert "has taken place" in client.get(walk.get_absolute_url()).content.decode()
+
+
+def test_a_write_that_sends_no_signal_shows_after_max_age(client, time_machine):
+    time_machine.move_to(timezone.now())
+    walk = make_walk(
+        title="Evening walk by the canal", starts_at=timezone.now() + timedelta(days=2)
+    )
+    assert "by the canal" in client.get("/walks/").content.decode()
+    Walk.objects.filter(pk=walk.pk).update(title="Evening walk by the river")
+    time_machine.move_to(timezone.now() + timedelta(seconds=pagecache.MAX_AGE + 1))
+    assert "by the river" in client.get("/walks/").content.decode()
+
+
+def test_the_version_changes_at_the_write_and_again_at_commit(
+    django_capture_on_commit_callbacks,
+):
+    before = pagecache.current_version()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        make_booking(walk=make_walk())
+        during = cache.get(pagecache.VERSION_KEY)
+        assert during != before
+    assert callbacks  # the second change waits for the commit
+    assert cache.get(pagecache.VERSION_KEY) not in (before, during)
+
+
+def test_with_the_shared_cache_unreachable_the_pages_are_rendered_fresh(client, settings):
+    with socket.socket() as probe:  # a port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    walk = make_walk(capacity=3)
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "walkandtalk.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+    settings.PUBLIC_FORM_RATE_LIMIT = "1000/600"
+    assert "3 places left" in client.get("/walks/").content.decode()
+    Booking.objects.create(walk=walk, full_name="Amira Begum", email="amira@example.org")
+    assert "2 places left" in client.get("/walks/").content.decode()
+    assert "2 places left" in client.get(walk.get_absolute_url()).content.decode()
+
+
+def test_other_parameters_neither_change_the_list_nor_reach_its_links(client):
+    for _ in range(25):
+        make_walk()
+    body = client.get("/walks/?borough=lambeth&utm_source=%22%3E%3Cscript%3E").content.decode()
+    assert "utm_source" not in body and "<script>" not in body
+    assert 'href="?borough=lambeth&amp;page=2"' in body
