@@ -8,8 +8,9 @@ under the version that follows the commit. A kept page also expires when the tim
 change it (a listed walk starting) and after MAX_AGE, as a backstop for writes that send no
 signal (QuerySet.update). If the shared cache cannot be reached, pages are rendered afresh.
 
-Only the content of a page is kept, never the layout around it: the layout carries this
-response's CSP nonce, this session's messages, and the navigation's current page.
+What is kept for everyone is a page's content, rendered without the request; the layout around
+it is rendered for each request (it shows her messages and carries this response's CSP nonce).
+For a visitor who sends no cookie the whole page is kept too (see respond).
 """
 
 import hashlib
@@ -21,6 +22,8 @@ from datetime import datetime
 from django.core.cache import cache, caches
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -63,22 +66,44 @@ def connect_signals() -> None:
             )
 
 
-def kept(name: tuple, render: Callable[[], tuple[dict, datetime | None]]) -> dict:
-    """The page named by `name` (the view and its parameters), kept or rendered now.
+def _key(version: str, *name) -> str:
+    return hashlib.sha256(repr((version, *name)).encode()).hexdigest()
 
-    `render` returns the page (a dict of what the view needs: status, title, content) and the
-    moment from which the time alone changes it (None if never)."""
+
+def respond(
+    request, template: str, name: tuple, render_page: Callable[[], tuple[dict, datetime | None]]
+) -> HttpResponse:
+    """The page named by `name` (the view and its parameters) in `template`'s layout.
+
+    `render_page` renders the content without the request: it returns the template's context
+    (status, title, content) and the moment from which the time alone changes the page (None if
+    never). That is kept for every visitor. A visitor who sends no cookie at all carries nothing
+    of anyone (no session, no messages, no identity), so the whole page rendered for her is kept
+    too, for the next such visitor, less this response's CSP nonce."""
     version = current_version()
     if version is None:
-        return render()[0]
+        page, _ = render_page()
+        return render(request, template, page, status=page["status"])
     pages = caches["pages"]
-    key = hashlib.sha256(repr((version, name)).encode()).hexdigest()
-    page = pages.get(key)
+    whole = not request.COOKIES
+    if whole and (kept := pages.get(_key(version, name, "whole"))) is not None:
+        status, parts = kept
+        return HttpResponse(str(request.csp_nonce).join(parts), status=status)
+    page = pages.get(_key(version, name))
     if page is None:
-        page, changes_at = render()
-        seconds = MAX_AGE
+        page, changes_at = render_page()
+        page["expires"] = timezone.now().timestamp() + MAX_AGE
         if changes_at is not None:
-            seconds = min(seconds, (changes_at - timezone.now()).total_seconds())
-        if seconds >= 1:
-            pages.set(key, page, timeout=int(seconds))
-    return page
+            page["expires"] = min(page["expires"], changes_at.timestamp())
+        _keep(pages, _key(version, name), page, page["expires"])
+    response = render(request, template, page, status=page["status"])
+    if whole:
+        parts = response.content.decode().split(str(request.csp_nonce))
+        _keep(pages, _key(version, name, "whole"), (page["status"], parts), page["expires"])
+    return response
+
+
+def _keep(pages, key: str, value, expires: float) -> None:
+    seconds = int(expires - timezone.now().timestamp())
+    if seconds >= 1:
+        pages.set(key, value, timeout=seconds)

@@ -105,8 +105,12 @@ def walk_list(request):
     Only those two and `page` are read: any other parameter neither changes the page nor
     reaches its links."""
     params = {name: request.GET.get(name, "") for name in ("borough", "bcu", "page")}
-    page = pagecache.kept(("walk_list", *params.values()), lambda: _walk_list_page(**params))
-    return render(request, "bookings/walk_list.html", page, status=page["status"])
+    return pagecache.respond(
+        request,
+        "bookings/walk_list.html",
+        ("walk_list", *params.values()),
+        lambda: _walk_list_page(**params),
+    )
 
 
 def _walk_list_page(*, borough: str, bcu: str, page: str):
@@ -139,8 +143,9 @@ def _walk_list_page(*, borough: str, bcu: str, page: str):
 
 @require_http_methods(["GET", "HEAD"])
 def walk_detail(request, code):
-    page = pagecache.kept(("walk_detail", code), lambda: _walk_detail_page(code))
-    return render(request, "bookings/walk_detail.html", page)
+    return pagecache.respond(
+        request, "bookings/walk_detail.html", ("walk_detail", code), lambda: _walk_detail_page(code)
+    )
 
 
 def _walk_detail_page(code: str):
@@ -150,7 +155,8 @@ def _walk_detail_page(code: str):
     content = render_to_string("bookings/includes/walk_detail_content.html", context)
     # The page changes by itself when the walk starts (booking closes) and when it ends.
     changes_at = next((moment for moment in (walk.starts_at, walk.ends_at) if moment > now), None)
-    return {"title": f"{walk.title}, {short_day(walk.starts_at)}", "content": content}, changes_at
+    title = f"{walk.title}, {short_day(walk.starts_at)}"
+    return {"status": 200, "title": title, "content": content}, changes_at
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

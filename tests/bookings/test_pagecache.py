@@ -7,8 +7,12 @@ import socket
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -132,3 +136,37 @@ def test_other_parameters_neither_change_the_list_nor_reach_its_links(client):
     body = client.get("/walks/?borough=lambeth&utm_source=%22%3E%3Cscript%3E").content.decode()
     assert "utm_source" not in body and "<script>" not in body
     assert 'href="?borough=lambeth&amp;page=2"' in body
+
+
+def nonces(response) -> tuple[str, list[str]]:
+    policy = response["Content-Security-Policy"]
+    header = re.search(r"'nonce-([^']+)'", policy).group(1)
+    return header, re.findall(r'nonce="([^"]+)"', response.content.decode())
+
+
+def test_a_visitor_without_cookies_is_given_the_whole_page_with_her_own_nonce(client):
+    walk = make_walk(capacity=4)
+    first = client.get("/walks/")
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get("/walks/")
+    assert not client.cookies
+    assert not [q for q in captured.captured_queries if "walkandtalk_cache" not in q["sql"]]
+    assert again.templates == []  # nothing rendered: the whole page was kept
+    header, on_page = nonces(again)
+    assert on_page == [header] and header != nonces(first)[0]
+    assert re.sub(r'nonce="[^"]+"', "", again.content.decode()) == re.sub(
+        r'nonce="[^"]+"', "", first.content.decode()
+    )
+    assert walk.title in again.content.decode()
+
+
+def test_her_messages_are_shown_and_never_kept_for_others(client):
+    make_walk()
+    client.get("/walks/")
+    client.get("/walks/")  # kept whole for visitors without cookies
+    storage = CookieStorage(RequestFactory().get("/"))
+    client.cookies["messages"] = storage._encode(
+        [Message(constants.SUCCESS, "Your booking is cancelled.")]
+    )
+    assert "Your booking is cancelled." in client.get("/walks/").content.decode()
+    assert "Your booking is cancelled." not in Client().get("/walks/").content.decode()
