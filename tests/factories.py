@@ -1,8 +1,10 @@
 """Test data: make_*(**overrides) helpers. BCUs and boroughs come from the data migration."""
 
+import copy
 import itertools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -149,3 +151,12 @@ def login_staff(client, user: User) -> User:
     session[DEVICE_ID_SESSION_KEY] = make_totp_device(user).persistent_id
     session.save()
     return user
+
+
+def next_beat_run(entry: str, after: datetime) -> datetime:
+    """When Celery beat next runs the CELERY_BEAT_SCHEDULE entry, seen from `after`."""
+    from walkandtalk.celery import app
+
+    schedule = copy.copy(settings.CELERY_BEAT_SCHEDULE[entry]["schedule"])
+    schedule.app, schedule.nowfun = app, lambda: after
+    return after + schedule.remaining_estimate(after)

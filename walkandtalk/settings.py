@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from xstatic.pkg import bootstrap as xstatic_bootstrap
@@ -230,10 +231,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
-# The inspectors' digest, once a day (beat keeps the last run in its schedule file).
+# The inspectors' digest at 7am London time, before the day's walks are planned.
 CELERY_BEAT_SCHEDULE["patrols-daily-digest"] = {
     "task": "patrols.tasks.send_daily_digest",
-    "schedule": 24 * 60 * 60,
+    "schedule": crontab(hour=7, minute=0),
 }
 # The outbox sweep, every minute: reminders come due, retries, rows whose publish was lost.
 # A sweep not started within 50 s is dropped: the next one does the same work.
@@ -349,5 +350,5 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Retention: personal data past PERSONAL_DATA_RETENTION_DAYS is anonymised once a day.
 CELERY_BEAT_SCHEDULE["concerns-purge-personal-data"] = {
     "task": "concerns.tasks.purge_personal_data",
-    "schedule": 24 * 60 * 60,
+    "schedule": crontab(hour=3, minute=30),
 }

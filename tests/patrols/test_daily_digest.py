@@ -1,7 +1,7 @@
 """The daily digest: each BCU's inspectors get their understaffed upcoming walks and the route
 requests waiting more than 3 days; nothing to report, no email."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -12,7 +12,14 @@ from django.utils import timezone
 from bookings.models import WalkRequest
 from patrols.services import roster_officer
 from patrols.tasks import send_daily_digest
-from tests.factories import borough, make_officer, make_request, make_user, make_walk
+from tests.factories import (
+    borough,
+    make_officer,
+    make_request,
+    make_user,
+    make_walk,
+    next_beat_run,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +28,19 @@ def inspector(code, email):
     return make_user("Inspectors", officer_bcu=code, email=email)
 
 
-def test_the_digest_runs_once_a_day_from_beat():
+@pytest.mark.parametrize(
+    "after, expected",
+    [
+        ((2026, 6, 1, 12, 0), (2026, 6, 2, 6, 0)),  # 7am BST
+        ((2026, 10, 24, 12, 0), (2026, 10, 25, 7, 0)),  # the clocks go back that night: 7am GMT
+        ((2026, 3, 28, 12, 0), (2026, 3, 29, 6, 0)),  # the clocks go forward: 7am BST
+    ],
+)
+def test_beat_sends_the_digest_at_7am_london_time(after, expected):
     entry = settings.CELERY_BEAT_SCHEDULE["patrols-daily-digest"]
-    assert entry["task"] == "patrols.tasks.send_daily_digest"
-    assert entry["schedule"] == 24 * 60 * 60
+    assert entry["task"] == send_daily_digest.name
+    after = datetime(*after, tzinfo=UTC)
+    assert next_beat_run("patrols-daily-digest", after) == datetime(*expected, tzinfo=UTC)
 
 
 def test_each_bcus_inspectors_hear_about_their_own_understaffed_walks_and_old_requests():

@@ -27,6 +27,7 @@ from tests.factories import (
     make_officer,
     make_request,
     make_walk,
+    next_beat_run,
 )
 
 pytestmark = pytest.mark.django_db
@@ -277,10 +278,13 @@ def test_the_command_purges_and_says_what_it_did(booking):
     assert_anonymised(booking)
 
 
-def test_beat_runs_the_purge_daily():
+def test_beat_runs_the_purge_daily_at_half_past_three_london_time():
     entry = settings.CELERY_BEAT_SCHEDULE["concerns-purge-personal-data"]
     assert entry["task"] == "concerns.tasks.purge_personal_data"
-    assert entry["schedule"] == 24 * 60 * 60
+    after = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)  # the clocks go back that night
+    assert next_beat_run("concerns-purge-personal-data", after) == after.replace(
+        day=25, hour=3, minute=30
+    )
     from concerns.tasks import purge_personal_data as task
 
     assert task.name == entry["task"]
