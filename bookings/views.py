@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from astral import LocationInfo, Observer
 from astral.sun import sun
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -55,21 +56,42 @@ def no_store(view):
     return wrapped
 
 
-def remember_outcome(request, name: str, value: dict) -> None:
-    """Keep what was just done for the page after the redirect, in this browser's session:
-    ids only, no personal data in the session table."""
-    request.session[name] = signing.dumps(value, salt=f"bookings.{name}")
+def outcome_cookie(name: str) -> str:
+    """The cookie that keeps one form's outcome: host-only (__Host-) wherever cookies are
+    Secure, as the session and CSRF cookies are."""
+    return f"__Host-{name}" if settings.SESSION_COOKIE_SECURE else name
+
+
+def remember_outcome(response, name: str, value: dict) -> None:
+    """Keep what was just done for the page after the redirect, in this browser only: ids only,
+    signed with the time, in a cookie that ends when the browser closes. Not the session: that
+    was a session row read and written on every booking (docs/benchmarks.md, Booking burst)."""
+    response.set_cookie(
+        outcome_cookie(name),
+        signing.dumps(value, salt=f"bookings.{name}"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def recall_outcome(request, name: str) -> dict | None:
-    """What was just done, while it is fresh; an expired value is removed from the session."""
+    """What was just done, while it is fresh (OUTCOME_SECONDS); None when there is none, it has
+    expired or it was tampered with."""
     try:
         return signing.loads(
-            request.session.get(name, ""), salt=f"bookings.{name}", max_age=OUTCOME_SECONDS
+            request.COOKIES.get(outcome_cookie(name), ""),
+            salt=f"bookings.{name}",
+            max_age=OUTCOME_SECONDS,
         )
     except signing.BadSignature:
-        request.session.pop(name, None)
         return None
+
+
+def forget_stale_outcome(request, response, name: str, outcome: dict | None) -> None:
+    """An outcome cookie that no longer gives anything (expired) is removed."""
+    if outcome is None and outcome_cookie(name) in request.COOKIES:
+        response.delete_cookie(outcome_cookie(name), samesite="Lax")
 
 
 def public_walks():
@@ -162,11 +184,14 @@ def _walk_detail_page(code: str):
 @require_http_methods(["GET", "HEAD", "POST"])
 @rate_limit("book")
 def book(request, code):
-    walk = get_object_or_404(public_walks().with_counts(), code=code)
+    posted = request.method == "POST"
+    # A post that books needs no counts (book_place counts under the walk's lock); the page
+    # shown again after a refused post reads them afresh below.
+    walk = get_object_or_404(public_walks() if posted else public_walks().with_counts(), code=code)
     if not walk.is_bookable():
-        status = 409 if request.method == "POST" else 200
+        status = 409 if posted else 200
         return render(request, "bookings/book_closed.html", {"walk": walk}, status=status)
-    form = BookingForm(request.POST if request.method == "POST" else None)
+    form = BookingForm(request.POST if posted else None)
     status = 200
     if form.is_bound:
         status = 400
@@ -177,12 +202,12 @@ def book(request, code):
                 form.add_error(None, error)
                 status = 409
             else:
+                response = redirect("bookings:booked", code=walk.code)
                 remember_outcome(
-                    request,
-                    "booked",
-                    {"booking": booking.pk, "status": booking.screen_status},
+                    response, "booked", {"booking": booking.pk, "status": booking.screen_status}
                 )
-                return redirect("bookings:booked", code=walk.code)
+                return response
+        walk = public_walks().with_counts().get(pk=walk.pk)
     return render(request, "bookings/book.html", {"walk": walk, "form": form}, status=status)
 
 
@@ -207,7 +232,9 @@ def booked(request, code):
             if walk.starts_at - before > now
         ],
     }
-    return render(request, "bookings/booked.html", context)
+    response = render(request, "bookings/booked.html", context)
+    forget_stale_outcome(request, response, "booked", outcome)
+    return response
 
 
 # No CSRF check: the secret token in the address is the only authority this page has (nothing
@@ -272,12 +299,9 @@ def request_walk(request):
     form = WalkRequestForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         walk_request = services.request_walk(**form.request_fields())
-        remember_outcome(
-            request,
-            "requested",
-            {"request": walk_request.pk},
-        )
-        return redirect("bookings:request_received")
+        response = redirect("bookings:request_received")
+        remember_outcome(response, "requested", {"request": walk_request.pk})
+        return response
     status = 400 if form.is_bound else 200
     return render(request, "bookings/request.html", {"form": form}, status=status)
 
@@ -291,4 +315,6 @@ def request_received(request):
         walk_request = (
             WalkRequest.objects.filter(pk=outcome["request"]).select_related("borough").first()
         )
-    return render(request, "bookings/request_received.html", {"walk_request": walk_request})
+    response = render(request, "bookings/request_received.html", {"walk_request": walk_request})
+    forget_stale_outcome(request, response, "requested", outcome)
+    return response

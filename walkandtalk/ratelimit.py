@@ -10,7 +10,8 @@ import time
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 
@@ -27,6 +28,21 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to the counter, created at 0 with its timeout when new. On Redis that is one
+    round trip (SET NX EX and INCR in a pipeline) instead of Django's three (add, then incr's
+    EXISTS and INCRBY): every public POST pays it (docs/benchmarks.md, Booking burst)."""
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(cache, RedisCache):
+        key = cache.make_and_validate_key(key)
+        pipeline = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]
+    cache.add(key, 0, timeout=timeout)
+    return cache.incr(key)
+
+
 def hit(request, scope: str) -> int | None:
     """Count one request; return seconds until the window ends when over the limit, else None."""
     limit, seconds = parse_rate(settings.PUBLIC_FORM_RATE_LIMIT)
@@ -36,8 +52,7 @@ def hit(request, scope: str) -> int | None:
     who = salted_hmac("walkandtalk.ratelimit", client_ip(request)).hexdigest()[:32]
     key = f"ratelimit:{scope}:{who}:{window}"
     try:
-        cache.add(key, 0, timeout=seconds + 5)
-        count = cache.incr(key)
+        count = _count(key, timeout=seconds + 5)
     except Exception:  # noqa: BLE001 - fail open, and say so in the log
         logger.exception("Rate limit cache unavailable; request allowed")
         return None

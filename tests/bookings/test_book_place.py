@@ -39,11 +39,18 @@ def test_a_walk_with_places_confirms_her_booking_and_plans_both_reminders():
 
 
 def test_the_confirmation_is_published_after_commit_and_the_reminders_wait(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, monkeypatch
 ):
+    published = []
+    monkeypatch.setattr("bookings.services.publish_notification", published.append)
+    walk = make_walk()
     with django_capture_on_commit_callbacks() as callbacks:
-        book(make_walk())
-    assert len(callbacks) == 1  # the confirmation; reminders wait for the sweep
+        booking = book(walk)
+    assert published == []  # nothing before the commit
+    for callback in callbacks:  # the page cache's own callbacks run too
+        callback()
+    # The confirmation; reminders wait for the sweep.
+    assert published == [booking.notifications.get(kind=Kind.BOOKING_CONFIRMED).pk]
 
 
 def test_a_full_walk_puts_her_on_the_waiting_list_without_reminders():
