@@ -63,6 +63,11 @@ def test_a_booking_post_sends_seven_statements(client, local_cache, capacity):
     assert len(outbox) == 1 and outbox[0].startswith("INSERT")
     assert sum("bookings_booking" in s and s.startswith("SELECT") for s in sql) == 1
     assert not any("django_session" in s for s in sql)
+    # The walk is read twice (the page's read, then locked), each its own row alone: no join,
+    # no count subqueries (with_counts() costs 3 ms of CPU to build).
+    walk_reads = [s for s in sql if s.startswith('SELECT "patrols_walk"')]
+    assert len(walk_reads) == 2
+    assert not any("JOIN" in s or "COUNT" in s for s in walk_reads)
     booking = Booking.objects.get(email="amira@example.org")
     kinds = set(booking.notifications.values_list("kind", flat=True))
     if capacity == 8:
