@@ -1,0 +1,119 @@
+"""What a delivery sweep won (docs/benchmarks.md, Delivery), guarded: its writes commit
+without waiting for the disk, and only while the sweep runs; each message is recorded as sent by
+one UPDATE written once; and each email is encoded to exactly the bytes Django would write, by a
+cheaper path."""
+
+import random
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEText
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bookings.delivery import SENT_SQL, deliver_due_notifications, deliver_notification
+from bookings.emails import build_message
+from tests.bookings.smtp_sink import smtp_sink  # noqa: F401 - a fixture
+from tests.bookings.test_delivery_connections import queue_confirmations
+from tests.bookings.test_emails import every_kind
+from walkandtalk.mail import Email, Generator
+
+pytestmark = pytest.mark.django_db
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def test_a_sweep_records_its_messages_with_asynchronous_commits_and_puts_the_setting_back(
+    smtp_sink,  # noqa: F811 - the fixture
+):
+    queue_confirmations(3)
+    before = synchronous_commit()
+    with CaptureQueriesContext(connection) as captured:
+        assert deliver_due_notifications()["sent"] == 3
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert sql[0] == "SET synchronous_commit TO off"
+    assert sql[-1] == "RESET synchronous_commit"
+    assert synchronous_commit() == before == "on"
+    # Every write of the sweep (claims and sent marks) came between the two.
+    assert sum(query.startswith("UPDATE") for query in sql[1:-1]) == 4
+    assert len(smtp_sink.messages) == 3
+
+
+def test_one_message_sent_on_its_own_commits_durably(smtp_sink):  # noqa: F811 - the fixture
+    [notification] = queue_confirmations(1)
+    with CaptureQueriesContext(connection) as captured:
+        assert deliver_notification(notification_id=notification.pk) == "sent"
+    assert not any("synchronous_commit" in query["sql"] for query in captured.captured_queries)
+
+
+def test_each_message_costs_one_statement_the_update_recording_it_as_sent(
+    smtp_sink,  # noqa: F811 - the fixture
+):
+    def sweep(count: int) -> list[str]:
+        queue_confirmations(count)
+        with CaptureQueriesContext(connection) as captured:
+            assert deliver_due_notifications(batch_size=20)["sent"] == count
+        return [query["sql"] for query in captured.captured_queries]
+
+    few, many = sweep(2), sweep(12)
+    assert len(many) - len(few) == 10
+    marks = [sql for sql in many if sql.startswith('UPDATE "bookings_notification" SET "sent_at"')]
+    assert len(marks) == 12
+    # record_sent's own statement, not a QuerySet's UPDATE (which is built afresh each time).
+    assert all(
+        ' WHERE "id" = ' in mark and mark.startswith(SENT_SQL.split("%s")[0]) for mark in marks
+    )
+
+
+def encoded(message: EmailMultiAlternatives, seed: int) -> bytes:
+    random.seed(seed)  # the MIME boundaries are random: the same ones for both
+    return message.message().as_bytes(linesep="\r\n")
+
+
+@pytest.mark.parametrize("discreet", [False, True])
+def test_every_kind_is_encoded_to_the_bytes_django_would_write(discreet):
+    for notification in every_kind(discreet=discreet):
+        message = build_message(notification)
+        assert isinstance(message, Email)
+        ours = encoded(message, 7)
+        message.__class__ = EmailMultiAlternatives
+        assert encoded(message, 7) == ours, notification.kind
+        assert b"Content-Type: multipart/alternative" in ours
+
+
+def test_long_and_non_ascii_headers_are_still_folded_and_encoded_as_django_does():
+    def make(cls):
+        message = cls(
+            subject="Réunion: " + "a very long subject that goes on and on " * 4,
+            body="Café at the corner.\n" + "x" * 1200,  # a line too long: quoted-printable
+            from_email="Zoë Walk and Talk <walkandtalk@example.org>",
+            to=["someone@example.org"],
+            headers={"X-Long": "word " * 30},
+        )
+        message.attach_alternative("<p>Café</p>", "text/html")
+        message.attach("walk.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")
+        return message
+
+    ours = encoded(make(Email), 3)
+    assert ours == encoded(make(EmailMultiAlternatives), 3)
+    assert b"=?utf-8?" in ours.split(b"\r\n\r\n")[0]  # the subject, encoded
+    assert b"X-Long: word word" in ours and b"\r\n word" in ours
+
+
+def test_a_boundary_found_in_the_text_is_replaced_by_another():
+    random.seed(11)
+    boundary = Generator._make_boundary()
+    random.seed(11)
+    text = b"line\r\n--" + boundary.encode() + b"\r\nmore"
+    assert Generator._make_boundary(text) == boundary + ".0"
+    random.seed(11)
+    assert Generator._make_boundary(b"nothing like it") == boundary
+
+
+def test_a_message_with_one_part_is_left_as_django_makes_it():
+    message = Email(subject="Hello", body="Text only", to=["someone@example.org"])
+    assert type(message.message()) is SafeMIMEText
