@@ -640,6 +640,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             "title": title,
             "opts": self.model._meta,
             "walks": queryset,
+            "queryset": queryset,  # the selected walks, sent back as hidden inputs
             "form": form,
             "action": action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
