@@ -228,13 +228,20 @@ def record_sent(notification_id: int, claimed_at: datetime) -> None:
         cursor.execute(SENT_SQL, [timezone.now(), "", notification_id, claimed_at])
 
 
-def claimed_rows(ids: Iterable[int], *, claimed_at: datetime):
+def claimed_rows(ids: Iterable[int], *, claimed_at: datetime) -> list[Notification]:
     """Rows this worker holds the claim on (stamped `claimed_at`), with what their messages
     need: one query for a batch. Fetched one at a time, this join of eight tables cost more
-    than writing and sending the email (docs/benchmarks.md, Delivery)."""
-    return Notification.objects.select_related(
-        "booking__walk__borough", "request__borough", "request__walk__borough"
-    ).filter(pk__in=list(ids), claimed_at=claimed_at)
+    than writing and sending the email (docs/benchmarks.md, Delivery). Bookings' rows (nearly
+    all of them) are read joined to their booking, walk and borough only, unsorted; requests'
+    rows take a second query, only when the batch holds some: 0.29 -> 0.2 ms a row."""
+    ids = list(ids)
+    claimed = Notification.objects.filter(pk__in=ids, claimed_at=claimed_at).order_by()
+    rows = list(claimed.filter(request=None).select_related("booking__walk__borough"))
+    if len(rows) < len(ids):
+        rows += claimed.exclude(request=None).select_related(
+            "request__borough", "request__walk__borough"
+        )
+    return rows
 
 
 def send_claimed(
@@ -248,7 +255,7 @@ def send_claimed(
     """Send one row this worker has claimed, fetched here unless the caller read it with its
     batch (claimed_rows). Returns the outcome; raises MailServerDown."""
     if notification is None:
-        notification = claimed_rows([notification_id], claimed_at=claimed_at).first()
+        notification = next(iter(claimed_rows([notification_id], claimed_at=claimed_at)), None)
     if notification is None:
         return "gone"
 

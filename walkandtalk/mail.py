@@ -68,7 +68,17 @@ class MIMEMultipart(SafeMIMEMultipart):
 
 
 class Email(EmailMultiAlternatives):
+    sealed = None
+
+    def seal(self):
+        """Write the MIME message now and send exactly that object from here on: a check made
+        on it (discreet mode's) reads what goes out, and it is not built a second time."""
+        self.sealed = self.message()
+        return self.sealed
+
     def message(self):
+        if self.sealed is not None:
+            return self.sealed
         message = super().message()
         if type(message) is SafeMIMEMultipart:
             # The same object, written out faster: the subclass adds no state of its own.
