@@ -5,7 +5,9 @@ the SMTP call, and only the holder of that claim may record the outcome. So two 
 task that Redis hands out twice, never send one row twice. A worker that dies after claiming
 leaves the claim behind; after CLAIM_TIMEOUT the row is claimable again and is sent then. (A
 worker that dies after the SMTP server took the message but before recording it will send it
-again: the one window no outbox can close without the mail server's help.)
+again: the one window no outbox can close without the mail server's help. A sweep's writes
+commit asynchronously, see asynchronous_commits: a crash of PostgreSQL itself can also lose the
+last fraction of a second of sent marks, and those messages go once more.)
 
 Outcomes: `sent_at`; a temporary SMTP error puts `due_at` back by a growing delay and the beat
 sweep tries again (`attempts`, `last_error`); a permanent one sets `failed_at`, shown in the
