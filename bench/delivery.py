@@ -29,6 +29,8 @@ from .sink import read_kept
 MESSAGES = int(os.environ.get("BENCH_DELIVERY_MESSAGES", "10000"))
 WALKS = 250
 SWEEP_EVERY = 1.0
+# Celery's default concurrency, which docker-compose.yml's worker runs with: a process per core.
+DEPLOYED = os.cpu_count() or 1
 TIME_LIMIT = 600
 
 
@@ -144,8 +146,19 @@ def run(ctx) -> dict:
                 f"{plain['rate']:6.0f} msg/s",
                 flush=True,
             )
+    # Not the target's measure, beside it: one worker as docker-compose.yml runs it, whose
+    # concurrency is Celery's default, a process per core; the sweeps share the rows.
+    with stack.worker(env, concurrency=DEPLOYED, name="delivery-worker-deployed") as worker:
+        worker.wait_for_log(r"ready\.", timeout=90)
+        deployed = worker_round(ctx, worker, ids, len(workers))
+        print(
+            f"  one worker as deployed (concurrency {DEPLOYED}): {deployed['rate']:6.0f} msg/s, "
+            f"{deployed['duplicates']} duplicates, {deployed['rows_sent']} rows sent",
+            flush=True,
+        )
     size = sum(len(content) for _, _, content in messages) / len(messages)
     return {
+        "deployed": {**deployed, "concurrency": DEPLOYED},
         "messages": MESSAGES,
         "average_bytes": size,
         "worker": workers,

@@ -156,7 +156,7 @@ def delivery(r: dict) -> list[str]:
     complete = all(
         w["messages"] == r["messages"] and w["rows_sent"] == r["messages"] for w in workers
     )
-    return [
+    lines = [
         f"### 3. Delivery: {r['messages']:,} due reminders, one worker",
         "",
         f"Messages of {r['average_bytes'] / 1024:.1f} KiB on average (text, HTML). {load_note(r)}",
@@ -174,6 +174,20 @@ def delivery(r: dict) -> list[str]:
         f"{spread([w['rows_sent'] for w in workers], '{:,}')} | {ok(complete and not dupes)} |",
         "",
     ]
+    deployed = r.get("deployed")
+    if deployed:
+        plain = med([p["rate"] for p in plains])
+        once = deployed["messages"] == deployed["rows_sent"] == r["messages"]
+        lines += [
+            "Beside the target, not its measure: one worker as docker-compose.yml runs it "
+            f"(Celery's default concurrency, {deployed['concurrency']} processes on "
+            f"{deployed['concurrency']} cores), one round: {deployed['rate']:.0f} messages/s, "
+            f"{deployed['rate'] / plain:.2f} of the plain loop's median; "
+            f"{deployed['duplicates']} duplicates, rows sent {deployed['rows_sent']:,}"
+            f"{'' if once and not deployed['duplicates'] else ': NOT exactly once'}.",
+            "",
+        ]
+    return lines
 
 
 def reports(r: dict) -> list[str]:
