@@ -6,6 +6,8 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.factories import make_walk
+
 # Every public page a woman can open without an argument in its URL. Add yours here: each one
 # must link to the help page and carry the "Exit this page" control.
 PUBLIC_PAGES = [
@@ -167,6 +169,32 @@ def test_the_privacy_notice_names_the_controller_the_lawful_basis_and_the_ico(cl
     assert "Article 9(2)(g)" in body
     assert "Schedule 1 to the Data Protection Act 2018" in body
     assert 'href="https://ico.org.uk/make-a-complaint/"' in body
+
+
+@pytest.mark.django_db
+def test_the_privacy_notice_names_every_cookie_the_site_sets(client, settings):
+    settings.SESSION_COOKIE_AGE = 2 * 60 * 60
+    text = page_text(client.get(reverse("privacy")))
+    for name in ("__Host-csrftoken", "__Host-booked", "__Host-requested", "__Host-sessionid"):
+        assert name in text
+    assert "After 2 hours, or when you close your browser" in text
+    # And the booking form sets no other cookie than the notice names.
+    walk = make_walk()
+    form = client.get(f"/walks/{walk.code}/book/", secure=True)
+    assert set(form.cookies) <= {"__Host-csrftoken"}
+    booked = client.post(
+        f"/walks/{walk.code}/book/",
+        {
+            "csrfmiddlewaretoken": form.context["csrf_token"],
+            "full_name": "Amira Begum",
+            "email": "amira@example.org",
+            "age_confirmed": "on",
+            "privacy_accepted": "on",
+        },
+        secure=True,
+    )
+    assert booked.status_code == 302
+    assert set(booked.cookies) <= {"__Host-csrftoken", "__Host-booked"}
 
 
 @pytest.mark.django_db

@@ -1,11 +1,13 @@
 """The public information pages: about, what to expect, privacy, accessibility, getting help.
 
-Plain pages with no data of their own. The privacy notice states the retention period from
-settings, so the page cannot drift from what the purge actually does.
+Plain pages with no data of their own. The privacy notice states the retention period and the
+cookies from settings, so the page cannot drift from what the site actually does.
 """
 
 from django.conf import settings
 from django.shortcuts import render
+
+from bookings.views import outcome_cookie
 
 
 def _render(request, template: str, **context):
@@ -23,7 +25,19 @@ def what_to_expect(request):
 
 
 def privacy(request):
-    return _render(request, "privacy.html", retention_days=settings.PERSONAL_DATA_RETENTION_DAYS)
+    cookies = {
+        "csrf": settings.CSRF_COOKIE_NAME,
+        "session": settings.SESSION_COOKIE_NAME,
+        "session_hours": settings.SESSION_COOKIE_AGE // 3600,
+        "booked": outcome_cookie("booked"),
+        "requested": outcome_cookie("requested"),
+    }
+    return _render(
+        request,
+        "privacy.html",
+        retention_days=settings.PERSONAL_DATA_RETENTION_DAYS,
+        cookies=cookies,
+    )
 
 
 def accessibility(request):

@@ -290,8 +290,11 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+# The form-protection cookie ends when the browser closes (Django's default keeps it a year):
+# nothing of this site stays on a shared phone or computer, the exit control's aim too.
+CSRF_COOKIE_AGE = None
 # Short sessions: staff sign in again after a few hours and whenever the browser is closed.
-# (The public pages keep only what was just done in a session, for 30 minutes.)
+# (The public pages keep what was just done in a signed cookie of their own, for 30 minutes.)
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "4")) * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

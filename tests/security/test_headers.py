@@ -152,6 +152,8 @@ def test_cookies_are_host_only_secure_and_kept_from_scripts(client):
     csrf = form.cookies["__Host-csrftoken"]
     assert csrf["secure"] and csrf["path"] == "/" and not csrf["domain"]
     assert csrf["samesite"] == "Lax"
+    # Nothing of this site stays on a shared device once the browser is closed.
+    assert not csrf["expires"] and not csrf["max-age"]
     login = client.post(
         "/admin/login/",
         {"username": make_user().username, "password": "a long test password 1"},
