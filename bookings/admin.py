@@ -339,7 +339,7 @@ class NotificationAdmin(BCUScopedAdmin):
         return False
 
     def has_retry_permission(self, request):
-        return request.user.has_perm("bookings.change_notification")
+        return request.user.has_perm("bookings.retry_notification")
 
     @admin.display(description="to", ordering="booking__reference")
     def recipient(self, notification):

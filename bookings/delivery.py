@@ -405,7 +405,9 @@ def retry_notifications(*, notifications) -> int:
     with transaction.atomic():
         ids = list(
             notifications.filter(failed_at__isnull=False, sent_at=None)
-            .select_for_update()
+            # Only the outbox rows: a BCU's scope reaches them through outer joins (a booking's
+            # walk, or a request's borough), whose nullable side PostgreSQL will not lock.
+            .select_for_update(of=("self",))
             .values_list("pk", flat=True)
         )
         Notification.objects.filter(pk__in=ids).update(

@@ -224,6 +224,8 @@ class Notification(models.Model):
                 name="notification_due",
             )
         ]
+        # The outbox is read-only in the admin: trying failed messages again is its one action.
+        permissions = [("retry_notification", "Can try failed messages again")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.booking or self.request}"

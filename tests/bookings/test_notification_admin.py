@@ -117,7 +117,7 @@ def test_the_changelist_makes_the_same_number_of_queries_however_many_rows(
         assert client.get(CHANGELIST).status_code == 200
 
 
-def test_an_inspector_sees_only_her_bcus_messages_and_cannot_retry(client, inspector):
+def test_an_inspector_sees_only_her_bcus_messages(client, inspector):
     ours = queue(kind=Kind.BOOKING_CONFIRMED, booking=make_booking())
     our_request = queue(kind=Kind.REQUEST_RECEIVED, request=make_request())
     westminster = borough("westminster")
@@ -130,7 +130,35 @@ def test_an_inspector_sees_only_her_bcus_messages_and_cannot_retry(client, inspe
     assert ours.booking.reference in page and our_request.request.reference in page
     assert theirs.booking.reference not in page
     assert their_request.request.reference not in page
-    assert "retry_failed" not in page
     for notification, status in ((ours, 200), (theirs, 404), (their_request, 404)):
         url = reverse("admin:bookings_notification_change", args=[notification.pk])
         assert client.get(url).status_code == status
+
+
+def test_an_inspector_retries_her_bcus_failed_messages_and_no_others(
+    client, inspector, django_capture_on_commit_callbacks
+):
+    ours = failed_row()
+    theirs = failed_row(walk=make_walk(borough=borough("westminster")))
+    assert "retry_failed" in client.get(CHANGELIST).content.decode()
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            CHANGELIST,
+            {"action": "retry_failed", "_selected_action": [ours.pk, theirs.pk]},
+            follow=True,
+        )
+    assert "1 failed message(s) will be sent again." in response.content.decode()
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.failed_at is None and ours.attempts == 0
+    assert theirs.failed_at is not None and theirs.attempts == 1
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize("group", ["Officers", "Commanders"])
+def test_officers_and_commanders_cannot_retry(client, group):
+    login_staff(client, make_user(group, officer_bcu="AS"))
+    failed = failed_row()
+    client.post(CHANGELIST, {"action": "retry_failed", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.failed_at is not None
