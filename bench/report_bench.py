@@ -26,6 +26,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from concerns.management.commands.seed_demo import LOCATION_PLACES
 from concerns.models import Concern, ConcernStatus
 from patrols.models import Borough, Walk
 
@@ -52,17 +53,7 @@ def fill() -> dict:
         )
         boroughs = list(Borough.objects.order_by("pk").values_list("pk", "bcu_id", "name"))
         categories = Concern.Category.values
-        places = [
-            "the alley behind the high street",
-            "the footpath by the railway",
-            "the underpass",
-            "the park path by the tennis courts",
-            "the bus stop outside the library",
-            "the car park stairwell",
-            "the towpath",
-            "the estate walkway",
-            "the station subway",
-        ]
+        places = LOCATION_PLACES
         with connection.cursor() as cursor:
             cursor.execute(
                 """

@@ -21,3 +21,13 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def count(self, key: str, *, timeout: int) -> int:
+        """Add one to a counter created at 0 with `timeout` when new, and return it: one round
+        trip (SET NX EX and INCR in a pipeline) where add() then incr() take three (SET NX, then
+        incr's EXISTS and INCRBY)."""
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]

@@ -1,6 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd) for the delivery tests: Django's SMTP backend
 talks to it over a socket, and it can answer with the errors real mail servers give."""
 
+import contextlib
 import email
 import socket
 import threading
@@ -36,12 +37,12 @@ class Sink:
             return [message["To"] for message in self.messages]
 
 
-@pytest.fixture
-def smtp_sink():
-    """Mail goes over SMTP to a server on loopback; returns the Sink that collects it."""
-    sink = Sink()
-    sink.port = port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+@contextlib.contextmanager
+def serving(handler):
+    """An aiosmtpd server on a free loopback port with `handler`, and Django's SMTP backend
+    pointed at it, for as long as the block lasts. Yields the port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         with override_settings(
@@ -53,6 +54,14 @@ def smtp_sink():
             EMAIL_HOST_PASSWORD="",
             EMAIL_TIMEOUT=5,
         ):
-            yield sink
+            yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_sink():
+    """Mail goes over SMTP to a server on loopback; returns the Sink that collects it."""
+    sink = Sink()
+    with serving(sink) as sink.port:
+        yield sink

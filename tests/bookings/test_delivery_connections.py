@@ -6,15 +6,13 @@ join cost more than writing and sending the email)."""
 import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection, transaction
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from bookings.delivery import deliver_due_notifications, deliver_notification
 from bookings.models import Notification
 from bookings.services import queue_notification
-from tests.bookings.smtp_sink import free_port
+from tests.bookings.smtp_sink import serving
 from tests.factories import make_booking
 
 pytestmark = pytest.mark.django_db
@@ -36,22 +34,8 @@ class CountingSink:
 @pytest.fixture
 def counting_sink():
     sink = CountingSink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=port,
-            EMAIL_USE_TLS=False,
-            EMAIL_HOST_USER="",
-            EMAIL_HOST_PASSWORD="",
-            EMAIL_TIMEOUT=5,
-        ):
-            yield sink
-    finally:
-        controller.stop()
+    with serving(sink):
+        yield sink
 
 
 def queue_confirmations(count: int) -> list[Notification]:
