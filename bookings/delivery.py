@@ -60,12 +60,6 @@ REMINDER_LAST_USEFUL = {
 }
 MANAGE_LINK_USEFUL_AFTER_WALK = timedelta(days=7)
 
-# record_sent's UPDATE (the table and columns of Notification; every delivery test runs it).
-SENT_SQL = (
-    'UPDATE "bookings_notification" SET "sent_at" = %s, "last_error" = %s '
-    'WHERE "id" = %s AND "claimed_at" = %s'
-)
-
 SENT, RETRYING, FAILED, SKIPPED, RESCHEDULED = (
     "sent",
     "retrying",
@@ -222,14 +216,6 @@ def finish(notification: Notification, claim: datetime, /, **fields) -> bool:
     return updated == 1
 
 
-def record_sent(notification_id: int, claimed_at: datetime) -> None:
-    """finish(..., sent_at=now, last_error=""), in SQL written once: the one write every
-    message makes, where building the same UPDATE through a QuerySet cost as much as running it
-    (0.3 ms of CPU each, docs/benchmarks.md, Delivery)."""
-    with db_connection.cursor() as cursor:
-        cursor.execute(SENT_SQL, [timezone.now(), "", notification_id, claimed_at])
-
-
 def claimed_rows(ids: Iterable[int], *, claimed_at: datetime) -> list[Notification]:
     """Rows this worker holds the claim on (stamped `claimed_at`), with what their messages
     need: one query for a batch. Fetched one at a time, this join of eight tables cost more
@@ -288,7 +274,7 @@ def send_claimed(
         with contextlib.suppress(Exception):  # the connection is already broken
             connection.close()
         return record_failure(notification, claimed_at, error, now)
-    record_sent(notification.pk, claimed_at)
+    finish(notification, claimed_at, sent_at=timezone.now(), last_error="")
     return SENT
 
 
