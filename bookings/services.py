@@ -33,10 +33,16 @@ def queue_notifications(
     messages: Sequence[Message],
     booking: Booking | None = None,
     request: WalkRequest | None = None,
+    spacing: timedelta | None = None,
 ) -> list[Notification]:
     """Write (or re-arm) the outbox rows for messages to one recipient (a booking or a route
     request), in the caller's transaction; publish each after commit when it is due now. Call
     inside transaction.atomic.
+
+    With `spacing`, a row already armed less than that long ago is left as it is (so a stranger
+    who knows her address cannot fill her inbox), yet returned and published all the same: the
+    worker finds it sent or taken and returns quietly, and the caller's work, statements and
+    publishes alike, is the same either way (a repeat booking must not be told apart by time).
 
     One statement however many messages: INSERT ... ON CONFLICT DO UPDATE on the unique
     (recipient, kind, key). A row already there is re-armed (due again, unclaimed, unsent, no
@@ -62,10 +68,7 @@ def queue_notifications(
         f"INSERT INTO {quote(meta.db_table)} ({quote(recipient)}, {quote(other)}, kind, key, "  # noqa: S608
         "due_at, claimed_at, sent_at, failed_at, skipped_at, attempts, last_error, created_at) "
         f"VALUES {', '.join(rows)} "
-        # The target names the partial unique index (one_notification_per_*_kind).
-        f"ON CONFLICT ({quote(recipient)}, kind, key) WHERE {quote(recipient)} IS NOT NULL "
-        "DO UPDATE SET due_at = EXCLUDED.due_at, claimed_at = NULL, sent_at = NULL, "
-        "failed_at = NULL, skipped_at = NULL, attempts = 0, last_error = '' "
+        f"{_rearm_on_conflict(recipient, spacing, now, params)} "
         f"RETURNING {returning}"
     )
     # raw() gives model instances through the backend's converters (SQLite's datetimes).
@@ -85,6 +88,44 @@ def queue_notifications(
             # due later and the beat sweep sends them).
             transaction.on_commit(lambda pk=notification.pk: publish_notification(pk), robust=True)
     return notifications
+
+
+def _rearm_on_conflict(recipient: str, spacing: timedelta | None, now: datetime, params) -> str:
+    """The ON CONFLICT clause of an outbox INSERT: a row already there is re-armed (due again,
+    unclaimed, unsent, no attempts). With `spacing`, a row armed less than that long ago keeps
+    every value, yet the statement still returns it. Appends its parameters to `params`."""
+    quote = connection.ops.quote_name
+    table = quote(Notification._meta.db_table)
+    rearm = {
+        "due_at": "EXCLUDED.due_at",
+        "claimed_at": "NULL",
+        "sent_at": "NULL",
+        "failed_at": "NULL",
+        "skipped_at": "NULL",
+        "attempts": "0",
+        "last_error": "''",
+    }
+    if spacing is None:
+        updates = ", ".join(f"{column} = {value}" for column, value in rearm.items())
+    else:
+        updates = ", ".join(
+            f"{column} = CASE WHEN {table}.due_at <= %s THEN {value} ELSE {table}.{column} END"
+            for column, value in rearm.items()
+        )
+        params += [connection.ops.adapt_datetimefield_value(now - spacing)] * len(rearm)
+    # The target names the partial unique index (one_notification_per_*_kind).
+    return (
+        f"ON CONFLICT ({quote(recipient)}, kind, key) WHERE {quote(recipient)} IS NOT NULL "
+        f"DO UPDATE SET {updates}"
+    )
+
+
+def publish_sweep() -> None:
+    """Ask a worker to sweep the outbox now (after commit): for writes whose rows must not be
+    published one by one, since their number would tell something."""
+    transaction.on_commit(
+        lambda: celery_app.send_task("bookings.tasks.deliver_due_notifications"), robust=True
+    )
 
 
 def queue_notification(
@@ -132,17 +173,6 @@ def _check_bookable(walk: Walk, now: datetime) -> None:
         raise ValidationError("This walk has been cancelled.", code="walk_cancelled")
     if walk.status != Walk.Status.SCHEDULED or walk.has_started(now):
         raise ValidationError("This walk has already started.", code="walk_started")
-
-
-def _resend_manage_link(booking: Booking, *, key: str, now: datetime) -> None:
-    recently = Notification.objects.filter(
-        booking=booking,
-        kind=Notification.Kind.MANAGE_LINK,
-        key=key,
-        due_at__gt=now - RESEND_SPACING,
-    )
-    if not recently.exists():
-        queue_notification(kind=Notification.Kind.MANAGE_LINK, booking=booking, key=key)
 
 
 def _reminder_plan(walk: Walk, now: datetime) -> tuple[list[Message], list[str]]:
@@ -216,9 +246,15 @@ def book_place(
         walk.booked = found["booked"]  # what Walk.places_left() reads, as with_counts() sets
         status = Booking.Status.CONFIRMED if walk.places_left() > 0 else Booking.Status.WAITLISTED
         if found["existing"] is not None:
+            # The same work as a first booking: one read where it writes her row, one outbox
+            # statement, one publish (see queue_notifications' spacing).
             existing = Booking.objects.get(pk=found["existing"])
             existing.walk = walk
-            _resend_manage_link(existing, key=REPEAT_BOOKING_KEY, now=now)
+            queue_notifications(
+                booking=existing,
+                messages=[(Notification.Kind.MANAGE_LINK, None, REPEAT_BOOKING_KEY)],
+                spacing=RESEND_SPACING,
+            )
             existing.screen_status = status
             return existing
         booking = Booking.objects.create(
@@ -434,18 +470,28 @@ def request_walk(
 def resend_manage_links(*, email: str) -> int:
     """The "lost your link?" form: email her the manage link of each active booking she holds
     on an upcoming walk (at most once per RESEND_SPACING each). Returns how many bookings
-    matched; the page must not tell."""
+    matched; the page must not tell, nor its time: whatever the address, this is one outbox
+    statement and one publish (a sweep, not one task per row)."""
     now = timezone.now()
-    with transaction.atomic():
-        bookings = list(
-            Booking.objects.active()
-            .for_email(email)
-            .filter(walk__starts_at__gt=now, anonymised_at=None)
-            .select_for_update()
-        )
-        for booking in bookings:
-            _resend_manage_link(booking, key="", now=now)
-    return len(bookings)
+    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    booking, walk = Booking._meta, Walk._meta
+    params = [Notification.Kind.MANAGE_LINK, adapt(now), adapt(now), *Booking.ACTIVE_STATUSES]
+    params += [email.strip(), adapt(now)]
+    # Identifiers from the models' _meta, every value a parameter.
+    sql = (
+        f"INSERT INTO {quote(Notification._meta.db_table)} (booking_id, request_id, kind, key, "  # noqa: S608
+        "due_at, claimed_at, sent_at, failed_at, skipped_at, attempts, last_error, created_at) "
+        "SELECT b.id, NULL, %s, '', %s, NULL, NULL, NULL, NULL, 0, '', %s "
+        f"FROM {quote(booking.db_table)} b JOIN {quote(walk.db_table)} w ON w.id = b.walk_id "
+        "WHERE b.status IN (%s, %s) AND UPPER(b.email) = UPPER(%s) AND w.starts_at > %s "
+        "AND b.anonymised_at IS NULL "
+    )
+    sql += f"{_rearm_on_conflict('booking_id', RESEND_SPACING, now, params)} RETURNING id"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        matched = len(cursor.fetchall())
+        publish_sweep()
+    return matched
 
 
 # --- Route requests: an inspector schedules or declines them (issue 5) ---

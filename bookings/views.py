@@ -26,7 +26,7 @@ from walkandtalk.ratelimit import rate_limit
 
 from . import pagecache, services
 from .forms import BookingForm, LostLinkForm, WalkFilterForm, WalkRequestForm
-from .models import Booking, WalkRequest
+from .models import Booking
 from .templatetags.walk_time import short_day
 
 LONDON = ZoneInfo("Europe/London")
@@ -63,9 +63,11 @@ def outcome_cookie(name: str) -> str:
 
 
 def remember_outcome(response, name: str, value: dict) -> None:
-    """Keep what was just done for the page after the redirect, in this browser only: ids only,
-    signed with the time, in a cookie that ends when the browser closes. Not the session: that
-    was a session row read and written on every booking (docs/benchmarks.md, Booking burst)."""
+    """Keep what was just done for the page after the redirect, in this browser only, signed
+    with the time, in a cookie that ends when the browser closes. Signed is not secret: the
+    value holds only what the page may show anyone who typed the form (a walk, an outcome that
+    any newcomer would have had), never a booking's or request's id, reference or address.
+    Not the session: that was a session row read and written on every booking."""
     response.set_cookie(
         outcome_cookie(name),
         signing.dumps(value, salt=f"bookings.{name}"),
@@ -206,7 +208,7 @@ def book(request, code):
             else:
                 response = redirect("bookings:booked", code=walk.code)
                 remember_outcome(
-                    response, "booked", {"booking": booking.pk, "status": booking.screen_status}
+                    response, "booked", {"walk": str(walk.code), "status": booking.screen_status}
                 )
                 return response
         walk = public_walks().with_counts().get(pk=walk.pk)
@@ -216,16 +218,15 @@ def book(request, code):
 @require_http_methods(["GET", "HEAD"])
 @no_store
 def booked(request, code):
+    """What happens next, after her booking form. Only facts of the walk and the outcome a
+    newcomer would have had: whoever typed an address that had booked before must not learn it,
+    so no reference, name or address is shown (the email she receives says more)."""
     walk = get_object_or_404(public_walks(), code=code)
     outcome = recall_outcome(request, "booked")
-    booking = None
-    if outcome:
-        booking = Booking.objects.filter(pk=outcome["booking"], walk=walk).first()
     now = timezone.now()
     context = {
         "walk": walk,
-        "booking": booking,
-        "outcome": outcome,
+        "outcome": outcome if outcome and outcome.get("walk") == str(walk.code) else None,
         # From the walk's time alone, as a new booking's would be: the page must not differ
         # for someone who had booked before.
         "reminders": [
@@ -302,7 +303,7 @@ def request_walk(request):
     if form.is_bound and form.is_valid():
         walk_request = services.request_walk(**form.request_fields())
         response = redirect("bookings:request_received")
-        remember_outcome(response, "requested", {"request": walk_request.pk})
+        remember_outcome(response, "requested", {"borough": walk_request.borough.name})
         return response
     status = 400 if form.is_bound else 200
     return render(request, "bookings/request.html", {"form": form}, status=status)
@@ -312,11 +313,6 @@ def request_walk(request):
 @no_store
 def request_received(request):
     outcome = recall_outcome(request, "requested")
-    walk_request = None
-    if outcome:
-        walk_request = (
-            WalkRequest.objects.filter(pk=outcome["request"]).select_related("borough").first()
-        )
-    response = render(request, "bookings/request_received.html", {"walk_request": walk_request})
+    response = render(request, "bookings/request_received.html", {"outcome": outcome})
     forget_stale_outcome(request, response, "requested", outcome)
     return response

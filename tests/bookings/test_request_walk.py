@@ -50,14 +50,15 @@ def test_the_form_has_the_contract_fields_and_asks_for_no_home_address(client):
     assert 'href="/request/" aria-current="page"' in body
 
 
-def test_a_request_is_acknowledged_on_screen_with_its_reference(client):
+def test_a_request_is_acknowledged_on_screen_and_its_reference_goes_to_her_email(client):
     response = send(client)
     assert response.status_code == 302
     walk_request = WalkRequest.objects.get()
     assert walk_request.borough.slug == "lambeth"
     assert walk_request.discreet_emails is False
     body = client.get(response["Location"]).content.decode()
-    assert walk_request.reference in body
+    assert walk_request.reference not in body
+    assert walk_request.email not in body
     assert "Request received" in body
     assert "Lambeth" in body
     assert Notification.objects.get().kind == Notification.Kind.REQUEST_RECEIVED
@@ -66,7 +67,7 @@ def test_a_request_is_acknowledged_on_screen_with_its_reference(client):
 def test_the_acknowledgement_is_only_shown_in_the_browser_that_asked(client):
     location = send(client)["Location"]
     body = Client().get(location).content.decode()
-    assert WalkRequest.objects.get().reference not in body
+    assert "Request received" not in body
     assert "Check your email" in body
 
 
