@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from patrols.models import Borough, RosterAssignment, Walk
 from patrols.services import roster_officer
-from walkandtalk.celery import app as celery_app
+from walkandtalk.celery import publish
 
 from .models import Booking, Notification, WalkRequest
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def publish_notification(notification_id: int) -> None:
     """Ask a worker to send one row now. If the broker is down the row waits for the sweep."""
-    celery_app.send_task("bookings.tasks.deliver_notification", args=[notification_id])
+    publish("bookings.tasks.deliver_notification", notification_id)
 
 
 # One message: its kind, when it is due (None: now) and its key ("" unless one recipient may
@@ -123,9 +123,7 @@ def _rearm_on_conflict(recipient: str, spacing: timedelta | None, now: datetime,
 def publish_sweep() -> None:
     """Ask a worker to sweep the outbox now (after commit): for writes whose rows must not be
     published one by one, since their number would tell something."""
-    transaction.on_commit(
-        lambda: celery_app.send_task("bookings.tasks.deliver_due_notifications"), robust=True
-    )
+    transaction.on_commit(lambda: publish("bookings.tasks.deliver_due_notifications"), robust=True)
 
 
 def queue_notification(

@@ -109,6 +109,10 @@ class Median(Aggregate):
     allow_distinct = False
 
 
+# Seconds a report's or the CSV's statement may take: as long as gunicorn lets a request run.
+REPORT_STATEMENT_TIMEOUT = 300
+
+
 @contextmanager
 def snapshot():
     """A report's queries in one read-only transaction. On PostgreSQL it is REPEATABLE READ, so
@@ -121,10 +125,16 @@ def snapshot():
             with connection.cursor() as cursor:
                 if outermost:  # must come before any other statement of the transaction
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute("SET LOCAL jit = off")
-                # Room to group a quarter of a million concerns by their first action in
-                # memory rather than in a sort spilled to disk.
-                cursor.execute("SET LOCAL work_mem = '32MB'")
+                # One statement for the transaction's settings. work_mem: room to group a
+                # quarter of a million concerns by their first action in memory rather than in
+                # a sort spilled to disk. statement_timeout: a report over years of London's
+                # concerns may take longer than a web request may.
+                cursor.execute(
+                    "SELECT set_config('jit', 'off', true), "
+                    "set_config('work_mem', '32MB', true), "
+                    "set_config('statement_timeout', %s, true)",
+                    [str(REPORT_STATEMENT_TIMEOUT * 1000)],
+                )
         yield
 
 

@@ -1,6 +1,8 @@
 import pytest
 from django.core.cache import cache, caches
 
+from walkandtalk import breaker
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -17,6 +19,11 @@ CHROMIUM_ARGS = [
 def browser_type_launch_args(browser_type_launch_args):
     """Playwright drives Debian's Chromium; it cannot download browsers of its own here."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def _no_server_taken_as_down_by_earlier_tests():
+    breaker.forget()
 
 
 @pytest.fixture(autouse=True)

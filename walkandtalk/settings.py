@@ -108,6 +108,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A PostgreSQL that accepts connections and never answers must not hang a request or a task:
+# connecting gives up after DATABASE_CONNECT_TIMEOUT seconds (2 at least, libpq's floor), and a
+# statement after DATABASE_STATEMENT_TIMEOUT seconds. Work that may take longer raises the
+# statement timeout where it runs (walkandtalk.db.statement_timeout: the reports, the CSV, the
+# purge, the demo data). Keepalives notice a server gone from the network. A server frozen on
+# a connection already open is left to gunicorn's worker timeout and Celery's time limits.
+DATABASE_STATEMENT_TIMEOUT = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "10"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3")),
+        "options": f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT * 1000)}",
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded demo runs web, worker and beat against one file: wait for locks.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -171,15 +188,22 @@ EXIT_URL = os.environ.get("EXIT_URL", "https://www.bbc.co.uk/weather")
 # The cache holds the rate-limit counters, so it must be shared by every web process: Redis
 # when CACHE_URL names one, otherwise a table in the database (created by a migration).
 CACHE_URL = os.environ.get("CACHE_URL", "")
+# A Redis that does not answer within REDIS_TIMEOUT seconds is taken as down by this process
+# for REDIS_COOLDOWN seconds (walkandtalk.breaker): a request pays that timeout once, not once
+# per use, and every use falls back (the rate limiter lets requests by, pages are rendered
+# afresh, the outbox row waits for the sweep).
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "0.5"))
+REDIS_COOLDOWN = float(os.environ.get("REDIS_COOLDOWN", "10"))
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
             "BACKEND": "walkandtalk.cache.RedisCache",
             "LOCATION": CACHE_URL,
-            # A hung Redis must not hang a web worker: the rate limiter then lets requests by.
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+            "OPTIONS": {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT},
         }
     }
+    if CACHE_URL.startswith("redis://"):  # plain TCP; TLS and sockets keep redis-py's own
+        CACHES["default"]["OPTIONS"]["connection_class"] = "walkandtalk.breaker.GuardedConnection"
 else:
     CACHES = {
         "default": {
@@ -209,22 +233,21 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 else:
-    # A hung Redis must not hang a web worker: fail within seconds, the outbox keeps the row.
+    # A hung Redis must not hang a web worker: a publish gives up after REDIS_TIMEOUT and is
+    # not retried (walkandtalk.celery.publish); the outbox keeps the row for the sweep.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_timeout": 3,
-        "socket_connect_timeout": 2,
-        "max_retries": 1,
+        "socket_timeout": REDIS_TIMEOUT,
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "max_retries": 0,
         "visibility_timeout": 3600,
     }
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_PUBLISH_RETRY = True
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
+CELERY_TASK_PUBLISH_RETRY = False
+# A task stuck on a database or mail server that stopped answering is ended, and its worker
+# process replaced: a sweep stops claiming after 45 s, so two minutes is never a real one.
+CELERY_TASK_SOFT_TIME_LIMIT = 110
+CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
