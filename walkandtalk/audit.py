@@ -23,7 +23,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         object_id = unquote(object_id)
-        if not self.get_queryset(request).filter(pk=object_id).exists():
+        # get_object() turns the id from the address into the primary key's type first: "abc"
+        # is a record that does not exist, not a query that fails.
+        if self.get_object(request, object_id) is None:
             raise Http404("No such record.")
         related = [
             {
