@@ -9,43 +9,21 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from patrols.models import Borough
+from walkandtalk.text import ONE_LINE, PlainTextForm
 
-# C0 and C1 control characters, and the bidirectional overrides that make text display in an
-# order other than the one it is stored in. Tab and line breaks are allowed in multi-line text.
-_CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-CONTROL_CHARACTERS = re.compile(f"[{_CONTROL}]")
-CONTROL_CHARACTERS_ONE_LINE = re.compile(f"[{_CONTROL}\t\n\r]")
 PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
 CHECKED, UNCHECKED = {"on", "true", "1"}, {"", "off", "false", "0"}
 
 
-class NoControlCharacters:
-    def __init__(self, label: str, multiline: bool):
-        self.label = label
-        self.pattern = CONTROL_CHARACTERS if multiline else CONTROL_CHARACTERS_ONE_LINE
-
-    def __call__(self, value: str) -> None:
-        if self.pattern.search(value):
-            raise ValidationError(
-                f"{self.label} must not contain special characters such as tabs or control codes",
-                code="control_characters",
-            )
-
-
-class PublicForm(forms.Form):
-    """Every public form: control characters are refused here, once, for every text field
-    (multi-line text may have line breaks, stored as \\n)."""
+class PublicForm(PlainTextForm, forms.Form):
+    """Every public form: special characters are refused in every text field (the rule is
+    walkandtalk.text's); multi-line text may have line breaks, stored as \\n."""
 
     template_name = "bookings/includes/form_fields.html"
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.CharField):
-                multiline = isinstance(field.widget, forms.Textarea)
-                name = str(field.label).removesuffix(" (optional)")
-                field.validators.append(NoControlCharacters(name, multiline))
 
     def clean(self):
         cleaned = super().clean()
@@ -231,7 +209,7 @@ class BoroughChoiceField(forms.ModelChoiceField):
             return None
         value = str(value)
         # Checked before the database sees it: PostgreSQL refuses NUL in a query.
-        if CONTROL_CHARACTERS_ONE_LINE.search(value) or len(value) > 100:
+        if ONE_LINE.search(value) or len(value) > 100:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         key = "pk" if value.isascii() and value.isdigit() and len(value) < 19 else "slug"
         try:

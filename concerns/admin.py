@@ -4,20 +4,20 @@ A concern's status moves only through actions: each is added under the concern, 
 record_action() (which also tells the women who asked to hear, when it is actioned), and kept
 as read-only history."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
 from bookings.models import Notification
 from patrols.admin import BCUScopedAdmin, BCUScopedStackedInline, BCUScopedTabularInline
 from walkandtalk.audit import HistoryAdmin
+from walkandtalk.text import PlainTextModelForm
 
 from .forms import ConcernActionForm
 from .models import Concern, ConcernAction, ConcernStatus, Feedback
 from .services import LONDON_LAT, LONDON_LNG, NewConcern, in_london, log_concern, record_action
 
 
-class ConcernAdminForm(forms.ModelForm):
+class ConcernAdminForm(PlainTextModelForm):
     class Meta:
         model = Concern
         fields = [

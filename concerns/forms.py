@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 
 from bookings.models import Booking
+from walkandtalk.text import PlainTextForm, PlainTextModelForm
 
 from .models import SCALE, Concern, ConcernAction, ConcernStatus
 from .services import (
@@ -54,7 +55,7 @@ class StyledBoundField(BoundField):
         return attrs
 
 
-class StyledForm(forms.Form):
+class StyledForm(PlainTextForm, forms.Form):
     bound_field_class = StyledBoundField
 
 
@@ -290,7 +291,7 @@ class FeedbackForm(StyledForm):
 # --- Actions, in the admin ------------------------------------------------------------------
 
 
-class ConcernActionForm(forms.ModelForm):
+class ConcernActionForm(PlainTextModelForm):
     """A new entry in a concern's history. record_action() saves it and moves the status."""
 
     class Meta:

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
 from patrols.models import BCU, Borough, Walk
+from walkandtalk.text import PlainTextForm
 
 from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
 
@@ -533,7 +534,7 @@ def csv_rows(f: ReportFilters):
 # --- The filters, as a form: shape and scope are checked here ------------------------------
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(PlainTextForm, forms.Form):
     """The report's query parameters, the same for the page and the CSV. A reader scoped to one
     BCU is offered only that BCU and its boroughs, so `?bcu=` or `?borough=` naming another
     fails validation like any other bad value."""

@@ -20,6 +20,7 @@ from django.views.defaults import page_not_found
 
 from bookings.models import Booking
 from patrols.models import BCU, Walk, bcu_scope
+from walkandtalk.text import neutralise
 
 from . import charts, reports
 from .forms import (
@@ -403,6 +404,8 @@ def report(request):
 
 
 def _csv_cell(value):
+    # Also rows stored before forms refused control and invisible characters.
+    value = neutralise(value)
     if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
         return "'" + value
     return value

@@ -16,6 +16,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.filters import RelatedFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
@@ -25,10 +27,13 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.html import format_html
+from django_otp.plugins.otp_totp import admin as otp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bookings import services as booking_services
 from bookings.models import Booking
 from walkandtalk.audit import HistoryAdmin
+from walkandtalk.text import PlainTextAdmin, PlainTextForm, PlainTextModelForm
 
 from .models import BCU, Borough, Officer, RosterAssignment, Walk, bcu_scope
 from .services import (
@@ -154,7 +159,7 @@ class BCUScopedMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class BCUScopedAdmin(BCUScopedMixin, admin.ModelAdmin):
+class BCUScopedAdmin(PlainTextAdmin, BCUScopedMixin, admin.ModelAdmin):
     """A model admin that shows and changes only the viewer's BCU. Set `bcu_field`."""
 
     def get_object(self, request, object_id, from_field=None):
@@ -195,11 +200,11 @@ class BCUScopedAdmin(BCUScopedMixin, admin.ModelAdmin):
         return request_scope(request) is not NOWHERE and super().has_add_permission(request)
 
 
-class BCUScopedTabularInline(BCUScopedMixin, admin.TabularInline):
+class BCUScopedTabularInline(PlainTextAdmin, BCUScopedMixin, admin.TabularInline):
     """An inline whose rows and choices are scoped like BCUScopedAdmin. Set `bcu_field`."""
 
 
-class BCUScopedStackedInline(BCUScopedMixin, admin.StackedInline):
+class BCUScopedStackedInline(PlainTextAdmin, BCUScopedMixin, admin.StackedInline):
     """A stacked inline whose rows and choices are scoped like BCUScopedAdmin."""
 
 
@@ -325,7 +330,7 @@ class RosterFormSet(BaseInlineFormSet):
         super().clean()
 
 
-class RosterForm(forms.ModelForm):
+class RosterForm(PlainTextModelForm):
     class Meta:
         model = RosterAssignment
         fields = ["officer", "role"]
@@ -402,7 +407,7 @@ class BookingInline(BCUScopedTabularInline):
         return False
 
 
-class WalkAdminForm(forms.ModelForm):
+class WalkAdminForm(PlainTextModelForm):
     class Meta:
         model = Walk
         fields = [
@@ -653,7 +658,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         )
 
 
-class DescribedForm(forms.Form):
+class DescribedForm(PlainTextForm, forms.Form):
     """A form whose fields name their hint and error in aria-describedby (GOV.UK's pattern),
     as admin/includes/wt_form.html renders them."""
 
@@ -686,3 +691,24 @@ class CancelWalkForm(DescribedForm):
         help_text="Every woman booked is told, with this reason. Write it for her.",
         error_messages={"required": "Enter the reason, so the women booked know why."},
     )
+
+
+# --- Accounts --------------------------------------------------------------------------------
+# Django's and django-otp's own admins (registered by the imports above), registered again with
+# the plain-text rule every other text box has.
+admin.site.unregister([User, Group, TOTPDevice])
+
+
+@admin.register(User)
+class UserAdmin(PlainTextAdmin, auth_admin.UserAdmin):
+    pass
+
+
+@admin.register(Group)
+class GroupAdmin(PlainTextAdmin, auth_admin.GroupAdmin):
+    pass
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(PlainTextAdmin, otp_admin.TOTPDeviceAdmin):
+    pass

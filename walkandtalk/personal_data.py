@@ -16,11 +16,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from concerns.services import erase_personal_data, export_personal_data
+from walkandtalk.text import PlainTextForm
 
 logger = logging.getLogger(__name__)
 
 
-class PersonalDataForm(forms.Form):
+class PersonalDataForm(PlainTextForm, forms.Form):
     email = forms.EmailField(
         label="Her email address",
         max_length=254,
