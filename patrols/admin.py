@@ -16,8 +16,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.filters import RelatedFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
-from django.contrib.auth import admin as auth_admin
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
@@ -27,8 +25,6 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.html import format_html
-from django_otp.plugins.otp_totp import admin as otp_admin
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bookings import services as booking_services
 from bookings.models import Booking
@@ -159,7 +155,7 @@ class BCUScopedMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
-class BCUScopedAdmin(PlainTextAdmin, BCUScopedMixin, admin.ModelAdmin):
+class BCUScopedAdmin(BCUScopedMixin, admin.ModelAdmin):
     """A model admin that shows and changes only the viewer's BCU. Set `bcu_field`."""
 
     def get_object(self, request, object_id, from_field=None):
@@ -691,24 +687,3 @@ class CancelWalkForm(DescribedForm):
         help_text="Every woman booked is told, with this reason. Write it for her.",
         error_messages={"required": "Enter the reason, so the women booked know why."},
     )
-
-
-# --- Accounts --------------------------------------------------------------------------------
-# Django's and django-otp's own admins (registered by the imports above), registered again with
-# the plain-text rule every other text box has.
-admin.site.unregister([User, Group, TOTPDevice])
-
-
-@admin.register(User)
-class UserAdmin(PlainTextAdmin, auth_admin.UserAdmin):
-    pass
-
-
-@admin.register(Group)
-class GroupAdmin(PlainTextAdmin, auth_admin.GroupAdmin):
-    pass
-
-
-@admin.register(TOTPDevice)
-class TOTPDeviceAdmin(PlainTextAdmin, otp_admin.TOTPDeviceAdmin):
-    pass

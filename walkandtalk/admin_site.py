@@ -23,6 +23,8 @@ from django.contrib.admin import helpers
 from django.core.exceptions import BadRequest, FieldDoesNotExist, ValidationError
 from django.db.models.constants import LOOKUP_SEP
 
+from walkandtalk.text import PlainTextAdmin
+
 NUL = "\x00"
 # What the admin's list filters, date hierarchy and links put after a field's name, and the
 # standard lookups like them that hold for any value of the right type.
@@ -129,14 +131,23 @@ class CheckedInputAdmin:
 
 
 class AdminSite(admin.AdminSite):
+    """Every model admin registered here, the project's and django.contrib.auth's, django-otp's
+    and django-axes' alike, refuses unusable values (CheckedInputAdmin) and special characters
+    in every text box (walkandtalk.text.PlainTextAdmin)."""
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, CheckedInputAdmin):
+        missing = tuple(
+            mixin
+            for mixin in (CheckedInputAdmin, PlainTextAdmin)
+            if not issubclass(admin_class, mixin)
+        )
+        if missing:
             # As Django does with `options`: a subclass, so isinstance() and every setting of
             # the admin class stand.
             admin_class = type(
                 admin_class.__name__,
-                (CheckedInputAdmin, admin_class),
+                (*missing, admin_class),
                 {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
             )
         super().register(model_or_iterable, admin_class, **options)
