@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -404,14 +405,33 @@ def _anonymise_requests(ids: list[int], now: datetime) -> dict[str, int]:
         decline_reason="",  # written to her, often quoting her
         anonymised_at=now,
     )
-    # Her walk's notes are a copy of her route description.
-    notes = (
-        Walk.objects.filter(request__pk__in=ids, kind=Walk.Kind.ROUTE)
-        .exclude(route_notes="")
-        .update(route_notes="")
-    )
     outbox, _ = Notification.objects.filter(request_id__in=ids).delete()
-    return {"requests": count, "route_notes": notes, "notifications": outbox}
+    return {"requests": count, "notifications": outbox}
+
+
+# What a route walk's meeting point says once the period has passed: the inspector typed it
+# from her request ("outside her flat, 12 Acacia Avenue"), so it goes with her other data.
+MEETING_POINT_REMOVED = "Removed after the retention period"
+
+
+def _route_walks_past_retention(cutoff: datetime):
+    """Walks on a woman's own route that ended the retention period ago and still hold where
+    they met or went."""
+    return Walk.objects.filter(kind=Walk.Kind.ROUTE, ends_at__lte=cutoff).filter(
+        ~Q(meeting_point=MEETING_POINT_REMOVED)
+        | Q(meeting_lat__isnull=False)
+        | Q(meeting_lng__isnull=False)
+        | ~Q(route_notes="")
+    )
+
+
+def _anonymise_route_walks(ids: list[int], now: datetime) -> dict[str, int]:
+    """Her route (notes) and her meeting point (text and position), from the walk and from its
+    history: the audit keeps who changed what and when, not where she lives."""
+    removed = {"meeting_point": MEETING_POINT_REMOVED, "meeting_lat": None, "meeting_lng": None}
+    count = Walk.objects.filter(pk__in=ids).update(route_notes="", **removed)
+    Walk.history.filter(id__in=ids).update(**removed)
+    return {"route_walks": count}
 
 
 def _add(counts: dict[str, int], more: dict[str, int]) -> None:
@@ -429,7 +449,7 @@ def purge_personal_data(*, now: datetime | None = None) -> dict[str, int]:
         "bookings": 0,
         "requests": 0,
         "survey_comments": 0,
-        "route_notes": 0,
+        "route_walks": 0,
         "notifications": 0,
         "sign_in_records": 0,
         "sessions": 0,
@@ -437,6 +457,7 @@ def purge_personal_data(*, now: datetime | None = None) -> dict[str, int]:
     for past_retention, anonymise in (
         (_bookings_past_retention, _anonymise_bookings),
         (_requests_past_retention, _anonymise_requests),
+        (_route_walks_past_retention, _anonymise_route_walks),
     ):
         while True:
             with transaction.atomic():

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from bookings.models import Booking, Notification, WalkRequest
-from bookings.services import decline_request, schedule_request
+from bookings.services import change_walk, decline_request, schedule_request
 from concerns.models import Concern, Feedback
 from concerns.services import purge_personal_data
 from patrols.models import Walk
@@ -205,11 +205,46 @@ def test_a_scheduled_request_goes_the_period_after_her_walk_with_her_route_notes
     walk_request.refresh_from_db()
     assert walk_request.anonymised_at is None
     counts = purge_personal_data(now=PURGE_DAY)
-    assert counts == {**counts, "requests": 1, "bookings": 1, "route_notes": 1}
+    assert counts == {**counts, "requests": 1, "bookings": 1, "route_walks": 1}
     assert_request_anonymised(walk_request)
     route_walk.refresh_from_db()
     assert route_walk.route_notes == ""
     assert_anonymised(route_walk.bookings.get())
+
+
+def test_a_route_walk_keeps_neither_her_meeting_point_nor_her_route_past_the_period():
+    """The inspector types the meeting point from her request: it is her address as often as
+    not. Past the period it goes from the walk and from the walk's history, as does its
+    position; the walk itself (when, where in London, who walked) stays for the reports."""
+    walk_request = request_made(DAYS + 20)
+    with time_machine.travel(PURGE_DAY - timedelta(days=DAYS + 19), tick=False):
+        route_walk = schedule_request(
+            request=walk_request,
+            starts_at=WALK_START,
+            ends_at=WALK_END,
+            meeting_point="Outside her flat, 12 Acacia Avenue",
+            officers=[make_officer()],
+        )
+        change_walk(walk=route_walk, meeting_point="Outside her flat, 12 Acacia Avenue, SW9")
+    Walk.objects.filter(pk=route_walk.pk).update(meeting_lat="51.461234", meeting_lng="-0.115678")
+    assert route_walk.history.count() >= 2
+    purge_personal_data(now=JUST_BEFORE)
+    route_walk.refresh_from_db()
+    assert "Acacia" in route_walk.meeting_point
+    counts = purge_personal_data(now=PURGE_DAY)
+    assert counts["route_walks"] == 1
+    route_walk.refresh_from_db()
+    assert (route_walk.meeting_lat, route_walk.meeting_lng, route_walk.route_notes) == (
+        None,
+        None,
+        "",
+    )
+    for text in (route_walk.meeting_point, *route_walk.history.values_list("meeting_point")):
+        assert "Acacia" not in str(text)
+    assert not route_walk.history.filter(meeting_lat__isnull=False).exists()
+    assert route_walk.starts_at == WALK_START and route_walk.borough == walk_request.borough
+    # Done once: the next day's purge finds nothing more to do.
+    assert purge_personal_data(now=PURGE_DAY + timedelta(days=1))["route_walks"] == 0
 
 
 def test_history_holds_none_of_her_data(client):
