@@ -1,6 +1,9 @@
 """docker-compose.yml and the Dockerfile: no Docker engine here, so read them as data."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,7 +76,7 @@ def test_web_migrates_before_gunicorn_serves_on_port_8000(services):
     command = command_text(services["web"])
     assert re.search(r"manage\.py migrate --noinput && exec gunicorn walkandtalk\.wsgi", command)
     assert "--bind 0.0.0.0:8000" in command
-    assert "8000:8000" in services["web"]["ports"]
+    assert "127.0.0.1:8000:8000" in services["web"]["ports"]  # reached through the proxy only
 
 
 def test_worker_and_beat_run_celery_with_beats_schedule_in_a_volume(compose, services):
@@ -128,3 +131,34 @@ def test_the_image_installs_with_the_build_constraint_and_no_dev_tools(dockerfil
 def test_the_image_leaves_local_environments_and_data_out():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "var", ".git", ".env"} <= set(ignored)
+
+
+def test_behind_its_proxy_the_stack_believes_https_and_sends_hsts(services, client, settings):
+    """What the README says: HSTS stays on in the compose stack. The proxy that ends TLS tells
+    gunicorn so in X-Forwarded-Proto, which the stack believes by default."""
+    env = services["web"]["environment"]
+    assert env["TRUST_X_FORWARDED_PROTO"] == "${TRUST_X_FORWARDED_PROTO:-1}"
+    assert env["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "walkandtalk.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "x" * 50,
+            "TRUST_X_FORWARDED_PROTO": "1",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = client.get("/about/", headers={"x-forwarded-proto": "https"})
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert "Strict-Transport-Security" not in client.get("/about/")  # plain HTTP: none

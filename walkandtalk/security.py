@@ -3,9 +3,10 @@ second factor.
 
 - `client_ip(request)`: the one answer to "which address is this?", for the rate limiter and
   django-axes alike. X-Forwarded-For is believed only as far as TRUSTED_PROXY_COUNT says.
-- `PathHeadersMiddleware`: `Cache-Control: no-store` on every staff, report and token page, and
-  `Referrer-Policy: no-referrer` on token pages (their address is the secret), whatever the
-  view returned: a page, a redirect, a 404 or a 500.
+- `PathHeadersMiddleware`: `Cache-Control: no-store` on every staff, report and token page and
+  on every answer to a form sent (it may repeat what she typed: a form shown again with its
+  errors holds her name and phone number), and `Referrer-Policy: no-referrer` on token pages
+  (their address is the secret), whatever the view returned: a page, a redirect, a 404, a 500.
 - `StaffTwoFactorMiddleware`: when STAFF_OTP_REQUIRED, a signed-in user reaches no staff page
   until she has entered a code from her authenticator app in this session.
 """
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 STAFF_PREFIXES = ("/admin/", "/staff/", "/reports/")
 # Pages opened by a secret link in an email: the token is in the address.
 TOKEN_PREFIXES = ("/bookings/manage/", "/feedback/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Nothing on the site needs the camera, the microphone or payments; the debrief may ask for
 # the officer's position, on this site only.
 PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
@@ -67,7 +69,7 @@ class PathHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         path = request.path_info
-        if is_staff_path(path) or is_token_path(path):
+        if is_staff_path(path) or is_token_path(path) or request.method not in SAFE_METHODS:
             # Never kept by the browser or a proxy: a shared device shows nothing afterwards.
             add_never_cache_headers(response)
         if is_token_path(path):

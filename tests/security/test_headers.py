@@ -236,3 +236,19 @@ def test_the_rate_limiter_and_axes_use_the_same_client_ip_function(settings):
 
     assert ratelimit.client_ip is client_ip
     assert settings.AXES_CLIENT_IP_CALLABLE == "walkandtalk.security.client_ip"
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/walks/{code}/book/", {"full_name": "Amira Begum", "phone": "07700 900982"}),
+        ("/request/", {"full_name": "Amira Begum", "phone": "07700 900982"}),
+        ("/bookings/lost-link/", {"email": "amira@example"}),
+    ],
+)
+def test_a_form_shown_again_with_what_she_typed_is_never_stored(client, path, data):
+    """Her name and phone number, in a page the browser's history or a proxy could keep."""
+    response = client.post(path.format(code=make_walk().code), data, secure=True)
+    assert response.status_code == 400
+    assert data[next(iter(data))] in response.content.decode()
+    assert_not_stored(response)
