@@ -607,5 +607,12 @@ def erase_personal_data(*, email: str) -> dict[str, int]:
         booking_ids = list(bookings.select_for_update(of=("self",)).values_list("pk", flat=True))
         _add(counts, _anonymise_bookings(booking_ids, now))
         _add(counts, _anonymise_requests(request_ids, now))
+        # Walks on her route hold where she lives, as the purge would clear them later.
+        route_walk_ids = list(
+            Walk.objects.filter(request__pk__in=request_ids, kind=Walk.Kind.ROUTE).values_list(
+                "pk", flat=True
+            )
+        )
+        _add(counts, _anonymise_route_walks(route_walk_ids, now))
     logger.info("Personal data erased on request: %s", counts)
     return counts

@@ -16,7 +16,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from bookings.models import Booking, Notification
@@ -157,7 +156,7 @@ def test_with_redis_stuck_a_booking_waits_for_it_once_and_still_succeeds(stuck_r
     # The rate limiter found Redis stuck; the pages' version (twice) and the publish did not
     # try it again.
     assert len(stuck_redis.connections) == 1
-    assert took < 4 * settings.REDIS_TIMEOUT + 1.5, f"the booking took {took:.1f} s"
+    assert took < 10, f"the booking took {took:.1f} s"
 
 
 @pytest.mark.django_db

@@ -138,6 +138,7 @@ def test_a_walk_on_her_route_is_called_off_and_an_open_request_closed():
     walk.refresh_from_db()
     assert walk.status == Walk.Status.CANCELLED
     assert walk.route_notes == ""
+    assert walk.meeting_point != "Brixton station"  # typed from her request
     assert not walk.roster.exists()  # her officers are free for other walks
     still_open.refresh_from_db()
     assert still_open.status == WalkRequest.Status.DECLINED
