@@ -169,7 +169,7 @@ class Walk(models.Model):
         return f"{self.title}, {local:%a %d %b %Y %H:%M}"
 
     def get_absolute_url(self) -> str:
-        return reverse("bookings:walk_detail", args=[self.code])
+        return reverse("website:walk_detail", args=[self.code])
 
     @property
     def duration(self):

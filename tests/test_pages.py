@@ -11,26 +11,26 @@ from tests.factories import make_walk
 # Every public page a woman can open without an argument in its URL. Add yours here: each one
 # must link to the help page and carry the "Exit this page" control.
 PUBLIC_PAGES = [
-    "home",
-    "about",
-    "what_to_expect",
-    "privacy",
-    "accessibility",
-    "help",
-    "concerns:you_said_we_did",
-    "bookings:walk_list",
-    "bookings:request_walk",
-    "bookings:request_received",
-    "bookings:lost_link",
-    "bookings:lost_link_sent",
+    "website:home",
+    "website:about",
+    "website:what_to_expect",
+    "website:privacy",
+    "website:accessibility",
+    "website:help",
+    "website:you_said_we_did",
+    "website:walk_list",
+    "website:request_walk",
+    "website:request_received",
+    "website:lost_link",
+    "website:lost_link_sent",
 ]
 
 # URL names without arguments that are not public pages: staff pages, files, machine endpoints.
 NOT_PUBLIC_PAGES = {
     "healthz",
-    "concerns:reports",
-    "concerns:reports_csv",
-    "patrols:staff_home",
+    "reports:page",
+    "reports:csv",
+    "staff:home",
     "two_factor",
     "two_factor_setup",
     "two_factor_qr",
@@ -38,11 +38,11 @@ NOT_PUBLIC_PAGES = {
 }
 
 INFORMATION_PAGES = {
-    "about": "/about/",
-    "what_to_expect": "/what-to-expect/",
-    "privacy": "/privacy/",
-    "accessibility": "/accessibility/",
-    "help": "/help/",
+    "website:about": "/about/",
+    "website:what_to_expect": "/what-to-expect/",
+    "website:privacy": "/privacy/",
+    "website:accessibility": "/accessibility/",
+    "website:help": "/help/",
 }
 
 
@@ -121,7 +121,7 @@ def test_every_public_page_links_to_help_and_carries_the_exit_control(client, na
     assert 'id="exit-this-page"' in body
     assert "Exit this page" in body
     hrefs = {href for href, _ in parse(response).links}
-    assert reverse("help") in hrefs
+    assert reverse("website:help") in hrefs
 
 
 @pytest.mark.django_db
@@ -151,19 +151,19 @@ def test_information_pages_have_one_main_heading(client, name):
 @pytest.mark.django_db
 def test_the_privacy_notice_shows_the_configured_retention_period(client, settings):
     settings.PERSONAL_DATA_RETENTION_DAYS = 45
-    text = page_text(client.get(reverse("privacy")))
+    text = page_text(client.get(reverse("website:privacy")))
     assert "45 days after the date of your walk" in text
     assert "90 days" not in text
 
     settings.PERSONAL_DATA_RETENTION_DAYS = 1
-    text = page_text(client.get(reverse("privacy")))
+    text = page_text(client.get(reverse("website:privacy")))
     assert "1 day after the date of your walk" in text
     assert "45 days" not in text
 
 
 @pytest.mark.django_db
 def test_the_privacy_notice_names_the_controller_the_lawful_basis_and_the_ico(client):
-    body = " ".join(client.get(reverse("privacy")).content.decode().split())
+    body = " ".join(client.get(reverse("website:privacy")).content.decode().split())
     assert "Commissioner of Police of the Metropolis" in body
     assert "Article 6(1)(e)" in body
     assert "Article 9(2)(g)" in body
@@ -174,7 +174,7 @@ def test_the_privacy_notice_names_the_controller_the_lawful_basis_and_the_ico(cl
 @pytest.mark.django_db
 def test_the_privacy_notice_names_every_cookie_the_site_sets(client, settings):
     settings.SESSION_COOKIE_AGE = 2 * 60 * 60
-    text = page_text(client.get(reverse("privacy")))
+    text = page_text(client.get(reverse("website:privacy")))
     for name in ("__Host-csrftoken", "__Host-booked", "__Host-requested", "__Host-sessionid"):
         assert name in text
     assert "After 2 hours, or when you close your browser" in text
@@ -200,7 +200,7 @@ def test_the_privacy_notice_names_every_cookie_the_site_sets(client, settings):
 @pytest.mark.django_db
 def test_the_contact_address_comes_from_settings(client, settings):
     settings.CONTACT_EMAIL = "walks@police.example"
-    for name in ("privacy", "accessibility"):
+    for name in ("website:privacy", "website:accessibility"):
         body = client.get(reverse(name)).content.decode()
         assert 'href="mailto:walks@police.example"' in body
 
@@ -218,7 +218,7 @@ HELPLINES = {
 
 @pytest.mark.django_db
 def test_the_help_page_gives_each_number_as_a_phone_link(client):
-    links = parse(client.get(reverse("help"))).links
+    links = parse(client.get(reverse("website:help"))).links
     for number, href in HELPLINES.items():
         assert (href, number) in links, number
 
@@ -234,7 +234,7 @@ def test_every_phone_link_dials_the_number_it_shows(client, name):
 
 @pytest.mark.django_db
 def test_the_help_page_says_it_is_not_a_way_to_report_a_crime(client):
-    body = client.get(reverse("help")).content.decode()
+    body = client.get(reverse("website:help")).content.decode()
     assert "not a way to report a crime" in body
     assert "press <strong>55</strong>" in body
     assert 'href="https://www.999bsl.co.uk/"' in body
@@ -244,6 +244,6 @@ def test_the_help_page_says_it_is_not_a_way_to_report_a_crime(client):
 
 @pytest.mark.django_db
 def test_the_about_link_is_marked_as_the_current_page_on_the_about_page(client):
-    body = client.get(reverse("about")).content.decode()
+    body = client.get(reverse("website:about")).content.decode()
     assert 'href="/about/" aria-current="page"' in body
-    assert 'aria-current="page"' not in client.get(reverse("help")).content.decode()
+    assert 'aria-current="page"' not in client.get(reverse("website:help")).content.decode()

@@ -6,14 +6,14 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 # The links of the layout (base.html) on every page, by URL name; the template reads them as
 # links.<name without its namespace>.
 LAYOUT_LINKS = (
-    "home",
-    "about",
-    "what_to_expect",
-    "help",
-    "privacy",
-    "accessibility",
-    "bookings:walk_list",
-    "bookings:request_walk",
+    "website:home",
+    "website:about",
+    "website:what_to_expect",
+    "website:help",
+    "website:privacy",
+    "website:accessibility",
+    "website:walk_list",
+    "website:request_walk",
 )
 
 

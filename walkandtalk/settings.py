@@ -42,6 +42,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
+# The project's own apps, from the domain at the bottom to the screens on top
+# (docs/architecture.md).
+PROJECT_APPS = ["patrols", "bookings", "concerns", "privacy", "reports", "website", "staff"]
+
 INSTALLED_APPS = [
     "walkandtalk.apps.AdminConfig",  # django.contrib.admin on walkandtalk.admin_site
     "django.contrib.auth",
@@ -53,9 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
-    "patrols",
-    "bookings",
-    "concerns",
+    *PROJECT_APPS,
     # Security and privacy (issue 8): staff second factor, lockout, CSP, audit history.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -211,7 +213,7 @@ else:
             "LOCATION": "walkandtalk_cache",
         }
     }
-# Each web process keeps the public walk pages it rendered (bookings/pagecache.py); the shared
+# Each web process keeps the public walk pages it rendered (website/pagecache.py); the shared
 # cache above only holds the version that says whether they are still current.
 CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -375,6 +377,6 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Retention: personal data past PERSONAL_DATA_RETENTION_DAYS is anonymised once a day.
 CELERY_BEAT_SCHEDULE["concerns-purge-personal-data"] = {
-    "task": "concerns.tasks.purge_personal_data",
+    "task": "privacy.tasks.purge_personal_data",
     "schedule": crontab(hour=3, minute=30),
 }

@@ -60,7 +60,7 @@ def _next_url(request) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("admin:index" if request.user.is_staff else "patrols:staff_home")
+    return reverse("admin:index" if request.user.is_staff else "staff:home")
 
 
 def _verified(request, device) -> HttpResponse:

@@ -4,10 +4,6 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 
-def home(request):
-    return render(request, "home.html")
-
-
 @never_cache
 def healthz(request):
     """200 while the database answers, 503 when it does not: for load balancers and compose."""

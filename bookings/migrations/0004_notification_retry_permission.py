@@ -1,30 +1,12 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
-
-GROUPS = ["Inspectors"]  # they run their BCU's walks and answer for its messages
-
-
-def grant(apps, schema_editor):
-    # Permissions are normally made after all migrations; make this one now to give it.
-    app_config = apps.get_app_config("bookings")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    retry = Permission.objects.get(
-        content_type__app_label="bookings", codename="retry_notification"
-    )
-    for group in Group.objects.filter(name__in=GROUPS):
-        group.permissions.add(retry)
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0003_cache_table"),
-        ("concerns", "0002_groups"),
     ]
 
+    # The Inspectors group is given this permission by concerns 0005, where the groups live.
     operations = [
         migrations.AlterModelOptions(
             name="notification",
@@ -33,5 +15,4 @@ class Migration(migrations.Migration):
                 "permissions": [("retry_notification", "Can try failed messages again")],
             },
         ),
-        migrations.RunPython(grant, migrations.RunPython.noop),
     ]

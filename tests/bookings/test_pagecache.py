@@ -16,10 +16,11 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bookings import pagecache, services
+from bookings import services
 from bookings.models import Booking
 from patrols.models import Walk
 from tests.factories import make_booking, make_walk
+from website import pagecache
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,11 @@ from tests.browser.conftest import assert_accessible, live
 pytestmark = [pytest.mark.browser, live]
 
 INFORMATION_PAGES = {
-    "about": "About Walk and Talk",
-    "what_to_expect": "What to expect on a walk",
-    "privacy": "Privacy notice",
-    "accessibility": "Accessibility statement",
-    "help": "Getting help",
+    "website:about": "About Walk and Talk",
+    "website:what_to_expect": "What to expect on a walk",
+    "website:privacy": "Privacy notice",
+    "website:accessibility": "Accessibility statement",
+    "website:help": "Getting help",
 }
 
 
@@ -37,12 +37,12 @@ def test_a_keyboard_user_reaches_getting_help_from_the_footer(page, live_server)
     else:
         pytest.fail("Tab never reached the footer's Getting help link")
     page.keyboard.press("Enter")
-    page.wait_for_url(live_server.url + reverse("help"))
+    page.wait_for_url(live_server.url + reverse("website:help"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Getting help")
 
 
 def test_the_privacy_contents_take_her_to_the_section(page, live_server):
-    page.goto(live_server.url + reverse("privacy"))
+    page.goto(live_server.url + reverse("website:privacy"))
     page.get_by_role("link", name="How long we keep it").click()
     assert page.url.endswith("#how-long")
     expect(page.get_by_role("heading", name="How long we keep it")).to_be_in_viewport()
@@ -51,7 +51,7 @@ def test_the_privacy_contents_take_her_to_the_section(page, live_server):
 def test_pressing_escape_three_times_on_the_help_page_leaves_for_the_exit_site(
     page, live_server, exit_site
 ):
-    page.goto(live_server.url + reverse("help"))
+    page.goto(live_server.url + reverse("website:help"))
     for _ in range(3):
         page.keyboard.press("Escape")
     page.wait_for_url(exit_site)

@@ -59,7 +59,7 @@ def bookings(walk):
 
 
 def url(walk):
-    return reverse("concerns:debrief", args=[walk.code])
+    return reverse("staff:debrief", args=[walk.code])
 
 
 def concern_data(n=0, **overrides):
@@ -514,7 +514,7 @@ def test_the_page_warns_against_recording_names_or_crimes_and_says_how_to_report
     login_staff(client, officer_user)
     html = client.get(url(walk)).content.decode()
     assert "Do not record names or crimes here." in html
-    assert f'href="{reverse("help")}"' in html
+    assert f'href="{reverse("website:help")}"' in html
     assert "999" in html and "101" in html
 
 

@@ -1,4 +1,4 @@
-"""concerns/reports.py: every figure on a small hand-built data set whose answer is known."""
+"""reports/queries.py: every figure on a small hand-built data set whose answer is known."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookings.models import Booking
-from concerns import reports
 from concerns.models import Concern, ConcernStatus, Partner
 from patrols.models import BCU, Walk
+from reports import queries as reports
 from tests.factories import (
     bcu,
     borough,

@@ -8,8 +8,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from concerns import reports
 from concerns.models import ConcernStatus, Partner
+from reports import queries as reports
 from tests.factories import (
     borough,
     login_staff,

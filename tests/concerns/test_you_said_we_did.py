@@ -19,7 +19,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("concerns:you_said_we_did")
+URL = reverse("website:you_said_we_did")
 
 
 @pytest.fixture

@@ -239,7 +239,7 @@ def test_a_clash_found_only_under_the_lock_is_a_message_not_a_500(client, inspec
     roster_officer(walk=first, officer=officer)
     data = change_form(client, second)
     data.update({"roster-0-officer": str(officer.pk), "roster-0-role": "officer", "title": "New"})
-    monkeypatch.setattr("patrols.admin.check_can_walk", lambda **kwargs: None)
+    monkeypatch.setattr("staff.admin.patrols.check_can_walk", lambda **kwargs: None)
     response = post_change(client, second, data)
     assert response.status_code == 302
     page = client.get(response["Location"])

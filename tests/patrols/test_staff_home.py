@@ -18,7 +18,7 @@ from tests.factories import login_staff, make_booking, make_officer, make_user, 
 pytestmark = pytest.mark.django_db
 
 LONDON = ZoneInfo("Europe/London")
-STAFF = reverse("patrols:staff_home")
+STAFF = reverse("staff:home")
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_recent_walks_link_to_their_debrief(client, officer):
     walk = make_walk(starts_at=timezone.now() - timedelta(days=1))
     roster_officer(walk=walk, officer=officer)
     page = client.get(STAFF).content.decode()
-    assert reverse("concerns:debrief", args=[walk.code]) in page
+    assert reverse("staff:debrief", args=[walk.code]) in page
 
 
 def test_the_page_makes_the_same_number_of_queries_however_many_walks(client, officer):

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db import models
 from django.urls import reverse
 
-from patrols.admin import BCUScopedAdmin
+from staff.admin.patrols import BCUScopedAdmin
 from tests.factories import login_staff, make_user
 from walkandtalk.admin_site import CheckedInputAdmin
 

@@ -18,8 +18,8 @@ from django.db import connection
 from bookings.models import Booking, Notification, WalkRequest
 from bookings.services import change_walk, decline_request, schedule_request
 from concerns.models import Concern, Feedback
-from concerns.services import purge_personal_data
 from patrols.models import Walk
+from privacy.services import purge_personal_data
 from tests.factories import (
     make_booking,
     make_concern,
@@ -315,12 +315,12 @@ def test_the_command_purges_and_says_what_it_did(booking):
 
 def test_beat_runs_the_purge_daily_at_half_past_three_london_time():
     entry = settings.CELERY_BEAT_SCHEDULE["concerns-purge-personal-data"]
-    assert entry["task"] == "concerns.tasks.purge_personal_data"
+    assert entry["task"] == "privacy.tasks.purge_personal_data"
     after = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)  # the clocks go back that night
     assert next_beat_run("concerns-purge-personal-data", after) == after.replace(
         day=25, hour=3, minute=30
     )
-    from concerns.tasks import purge_personal_data as task
+    from privacy.tasks import purge_personal_data as task
 
     assert task.name == entry["task"]
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from bookings.models import Booking, Notification, WalkRequest
 from bookings.services import book_place, schedule_request
-from concerns.services import erase_personal_data, export_personal_data
 from patrols.models import Walk
+from privacy.services import erase_personal_data, export_personal_data
 from tests.factories import (
     borough,
     login_staff,

@@ -55,9 +55,8 @@ def public_walks_changed(*, using: str = "default", **kwargs) -> None:
 
 
 def connect_signals() -> None:
+    from bookings.models import Booking
     from patrols.models import BCU, Borough, Walk
-
-    from .models import Booking
 
     for model in (Walk, Booking, Borough, BCU):
         for signal in (post_save, post_delete):

@@ -28,11 +28,8 @@ from django.utils.html import format_html
 
 from bookings import services as booking_services
 from bookings.models import Booking
-from walkandtalk.audit import HistoryAdmin
-from walkandtalk.text import PlainTextAdmin, PlainTextForm, PlainTextModelForm
-
-from .models import BCU, Borough, Officer, RosterAssignment, Walk, bcu_scope
-from .services import (
+from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk, bcu_scope
+from patrols.services import (
     LONDON,
     MAX_REPEAT_WEEKS,
     change_assignment,
@@ -41,6 +38,8 @@ from .services import (
     roster_officer,
     unroster_officer,
 )
+from walkandtalk.audit import HistoryAdmin
+from walkandtalk.text import PlainTextAdmin, PlainTextForm, PlainTextModelForm
 
 admin.site.site_header = "Walk and Talk administration"
 admin.site.site_title = "Walk and Talk admin"

@@ -1,4 +1,4 @@
-"""The public information pages: about, what to expect, privacy, accessibility, getting help.
+"""The public information pages: home, about, what to expect, privacy, accessibility, help.
 
 Plain pages with no data of their own. The privacy notice states the retention period and the
 cookies from settings, so the page cannot drift from what the site actually does.
@@ -7,13 +7,17 @@ cookies from settings, so the page cannot drift from what the site actually does
 from django.conf import settings
 from django.shortcuts import render
 
-from bookings.views import outcome_cookie
+from .views import outcome_cookie
 
 
 def _render(request, template: str, **context):
     return render(
         request, f"pages/{template}", {"contact_email": settings.CONTACT_EMAIL, **context}
     )
+
+
+def home(request):
+    return render(request, "home.html")
 
 
 def about(request):

@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from concerns.services import erase_personal_data, export_personal_data
+from privacy.services import erase_personal_data, export_personal_data
 from walkandtalk.text import PlainTextForm
 
 logger = logging.getLogger(__name__)

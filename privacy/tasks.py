@@ -5,7 +5,7 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="concerns.tasks.purge_personal_data", ignore_result=True)
+@shared_task(name="privacy.tasks.purge_personal_data", ignore_result=True)
 def purge_personal_data() -> dict[str, int]:
     """Beat runs it daily. Safe twice at once or twice in a row: see services."""
     return services.purge_personal_data()

@@ -21,13 +21,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.defaults import page_not_found
 
-from patrols.models import Walk
+from bookings import services
+from bookings.models import Booking
+from bookings.templatetags.walk_time import short_day
+from concerns.models import Concern, Feedback, Partner
+from concerns.services import booking_for_feedback, submit_feedback
+from patrols.models import BCU, Walk
+from walkandtalk.forms import error_links
 from walkandtalk.ratelimit import rate_limit
 
-from . import pagecache, services
-from .forms import BookingForm, LostLinkForm, WalkFilterForm, WalkRequestForm
-from .models import Booking
-from .templatetags.walk_time import short_day
+from . import pagecache
+from .forms import BookingForm, FeedbackForm, LostLinkForm, WalkFilterForm, WalkRequestForm
 
 LONDON = ZoneInfo("Europe/London")
 REMINDER_LABELS = {"reminder_24h": "the day before", "reminder_2h": "2 hours before"}
@@ -206,7 +210,7 @@ def book(request, code):
                 form.add_error(None, error)
                 status = 409
             else:
-                response = redirect("bookings:booked", code=walk.code)
+                response = redirect("website:booked", code=walk.code)
                 remember_outcome(
                     response, "booked", {"walk": str(walk.code), "status": booking.screen_status}
                 )
@@ -285,7 +289,7 @@ def lost_link(request):
     form = LostLinkForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         services.resend_manage_links(email=form.cleaned_data["email"])
-        return redirect("bookings:lost_link_sent")
+        return redirect("website:lost_link_sent")
     status = 400 if form.is_bound else 200
     return render(request, "bookings/lost_link.html", {"form": form}, status=status)
 
@@ -302,7 +306,7 @@ def request_walk(request):
     form = WalkRequestForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         walk_request = services.request_walk(**form.request_fields())
-        response = redirect("bookings:request_received")
+        response = redirect("website:request_received")
         remember_outcome(response, "requested", {"borough": walk_request.borough.name})
         return response
     status = 400 if form.is_bound else 200
@@ -316,3 +320,65 @@ def request_received(request):
     response = render(request, "bookings/request_received.html", {"outcome": outcome})
     forget_stale_outcome(request, response, "requested", outcome)
     return response
+
+
+# --- After the walk: her survey, and what was done about what women said ---
+
+
+# No CSRF check, as on the manage page: the secret in the address is the only authority this
+# page has (nothing comes from a cookie), so a forged request would need the secret itself. And
+# under Referrer-Policy: no-referrer browsers send "Origin: null", which the check would refuse.
+@csrf_exempt
+@no_store
+@require_http_methods(["GET", "POST"])
+def feedback(request, token):
+    """The short survey after the walk, opened from the link in her email."""
+    booking = booking_for_feedback(token)
+    if booking is None:
+        raise Http404("No such survey.")
+    if Feedback.objects.filter(booking=booking).exists():
+        status = 200 if request.method == "GET" else 409
+        return render(request, "concerns/feedback_done.html", {"walk": booking.walk}, status=status)
+    if request.method == "POST":
+        form = FeedbackForm(request.POST)
+        if form.is_valid():
+            try:
+                submit_feedback(booking=booking, answers=form.answers())
+            except ValidationError as error:
+                if error.code == "already_answered":
+                    context = {"walk": booking.walk}
+                    return render(request, "concerns/feedback_done.html", context, status=409)
+                form.add_error(None, error)
+            else:
+                return redirect("website:feedback", token=token)
+        status = 400
+    else:
+        form, status = FeedbackForm(), 200
+    context = {"form": form, "walk": booking.walk, "error_links": error_links(form)}
+    return render(request, "concerns/feedback.html", context, status=status)
+
+
+YOU_SAID_PER_PAGE = 25
+
+
+def you_said_we_did(request):
+    """Public: what was done about the concerns women raised, BCU by BCU. Nothing on this
+    page identifies anyone: no names, no exact positions, no free text from the street."""
+    bcus = list(BCU.objects.order_by("name"))
+    selected = next((b for b in bcus if b.code == request.GET.get("bcu")), None)
+    concerns = (
+        Concern.objects.actioned()
+        .in_bcu(selected)
+        .select_related("bcu", "borough")
+        .only(
+            "category", "location_text", "times_unsafe", "bcu__code", "bcu__name", "borough__name"
+        )
+        .order_by("bcu__name", "-actioned_at", "pk")
+    )
+    page = Paginator(concerns, YOU_SAID_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    partners = dict(Partner.choices)
+    for concern in page.object_list:
+        concern.partner_label = partners.get(concern.action_partner, "")
+    context = {"bcus": bcus, "selected": selected, "page": page}
+    return render(request, "concerns/you_said_we_did.html", context)

@@ -8,7 +8,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from concerns.models import SCALE
+from concerns.services import SurveyAnswers
 from patrols.models import Borough
+from walkandtalk.forms import LengthCheckedCharField, StyledForm
 from walkandtalk.text import ONE_LINE, PlainTextForm
 
 PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
@@ -154,7 +157,7 @@ class ContactFields(PublicForm):
         self.fields["privacy_accepted"].label = format_html(
             'I have read <a href="{}" target="_blank" rel="noopener">how my information is '
             "used (opens in a new tab)</a>",
-            reverse("privacy"),
+            reverse("website:privacy"),
         )
 
     def clean_phone(self) -> str:
@@ -329,3 +332,67 @@ class WalkFilterForm(PublicForm):
         borough = self.boroughs.get(data.get("borough", ""))
         bcu = self.bcus.get(data.get("bcu", ""), (None,))[0]
         return borough, bcu
+
+
+# --- The survey -----------------------------------------------------------------------------
+
+SAFE_LABELS = ["Very unsafe", "Quite unsafe", "Neither safe nor unsafe", "Quite safe", "Very safe"]
+CONFIDENCE_LABELS = [
+    "No confidence",
+    "Not much confidence",
+    "Some confidence",
+    "Quite a lot of confidence",
+    "Complete confidence",
+]
+
+
+def scale(labels: list[str]):
+    return [(n, f"{n}: {label}") for (n, _), label in zip(SCALE, labels, strict=True)]
+
+
+def scale_field(label: str, labels: list[str], required: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=scale(labels),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": required},
+    )
+
+
+class FeedbackForm(StyledForm):
+    felt_safe_before = scale_field(
+        "Before the walk, how safe did you feel in that area?",
+        SAFE_LABELS,
+        "Choose how safe you felt before the walk",
+    )
+    felt_safe_after = scale_field(
+        "Now, after the walk, how safe do you feel in that area?",
+        SAFE_LABELS,
+        "Choose how safe you feel after the walk",
+    )
+    confidence_in_police_before = scale_field(
+        "Before the walk, how much confidence did you have in your local police?",
+        CONFIDENCE_LABELS,
+        "Choose how much confidence you had before the walk",
+    )
+    confidence_in_police_after = scale_field(
+        "Now, how much confidence do you have in your local police?",
+        CONFIDENCE_LABELS,
+        "Choose how much confidence you have now",
+    )
+    comments = LengthCheckedCharField(
+        noun="Your comments",
+        label="Is there anything else you would like the police to know? (optional)",
+        required=False,
+        max_chars=2000,
+        help_text="Please do not include anyone’s name. This is not a way to report a crime.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    wants_updates = forms.BooleanField(
+        label="Email me about what is done about the concerns raised on my walk",
+        required=False,
+    )
+
+    def answers(self) -> SurveyAnswers:
+        return SurveyAnswers(**self.cleaned_data)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from concerns.services import purge_personal_data
+from privacy.services import purge_personal_data
 
 
 class Command(BaseCommand):

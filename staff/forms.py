@@ -1,82 +1,24 @@
-"""The shapes of the debrief, the survey and a concern action. Policy lives in services."""
+"""The shapes of the debrief and of a concern action. Policy lives in the services."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.boundfield import BoundField
 
 from bookings.models import Booking
-from walkandtalk.text import PlainTextForm, PlainTextModelForm
-
-from .models import SCALE, Concern, ConcernAction, ConcernStatus
-from .services import (
+from concerns.models import Concern, ConcernAction, ConcernStatus
+from concerns.services import (
     DESCRIPTION_MAX,
     LONDON_LAT,
     LONDON_LNG,
     NOTE_MAX,
     NewConcern,
-    SurveyAnswers,
     in_london,
 )
+from walkandtalk.forms import LengthCheckedCharField, StyledForm
+from walkandtalk.text import PlainTextModelForm
 
 MAX_CONCERNS_PER_DEBRIEF = 20
-
-
-def error_links(form: forms.BaseForm, prefix: str = "") -> list[tuple[str, str]]:
-    """(anchor id, message) for each error on a form, for the GOV.UK error summary. A group of
-    radios is linked by its first radio, as GOV.UK does."""
-    links = [("", f"{prefix}{message}") for message in form.non_field_errors()]
-    for name in form.fields:  # in the order of the page, not the order they were found
-        field = form[name]
-        anchor = field.auto_id
-        if isinstance(field.field.widget, forms.RadioSelect):
-            anchor = f"{anchor}_0"
-        links += [(anchor, f"{prefix}{message}") for message in form.errors.get(name, [])]
-    return links
-
-
-class StyledBoundField(BoundField):
-    """Bootstrap's classes on every widget, and its invalid style on a field with an error."""
-
-    CLASSES = {
-        forms.Select: "form-select",
-        forms.RadioSelect: "form-check-input",
-        forms.CheckboxInput: "form-check-input",
-    }
-
-    def build_widget_attrs(self, attrs, widget=None):
-        attrs = super().build_widget_attrs(attrs, widget)
-        widget = widget or self.field.widget
-        css = [widget.attrs.get("class") or self.CLASSES.get(type(widget), "form-control")]
-        if self.form.is_bound and self.errors:
-            css.append("is-invalid")
-        attrs["class"] = " ".join(c for c in css if c)
-        return attrs
-
-
-class StyledForm(PlainTextForm, forms.Form):
-    bound_field_class = StyledBoundField
-
-
-class LengthCheckedCharField(forms.CharField):
-    """A CharField whose "too long" message says how long it is. No maxlength attribute: a
-    browser would cut pasted text off without a word; an error that says how much to cut is
-    kinder (GOV.UK's advice)."""
-
-    def __init__(self, *, noun: str, max_chars: int, **kwargs):
-        self.noun, self.max_chars = noun, max_chars
-        super().__init__(**kwargs)
-
-    def validate(self, value):
-        super().validate(value)
-        if len(value) > self.max_chars:
-            raise ValidationError(
-                f"{self.noun} must be {self.max_chars:,} characters or fewer "
-                f"(it is {len(value):,})",
-                code="max_length",
-            )
-
 
 # --- The debrief ----------------------------------------------------------------------------
 
@@ -222,70 +164,6 @@ ConcernFormSet = forms.formset_factory(
     absolute_max=MAX_CONCERNS_PER_DEBRIEF,
     validate_max=True,
 )
-
-
-# --- The survey -----------------------------------------------------------------------------
-
-SAFE_LABELS = ["Very unsafe", "Quite unsafe", "Neither safe nor unsafe", "Quite safe", "Very safe"]
-CONFIDENCE_LABELS = [
-    "No confidence",
-    "Not much confidence",
-    "Some confidence",
-    "Quite a lot of confidence",
-    "Complete confidence",
-]
-
-
-def scale(labels: list[str]):
-    return [(n, f"{n}: {label}") for (n, _), label in zip(SCALE, labels, strict=True)]
-
-
-def scale_field(label: str, labels: list[str], required: str) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
-        label=label,
-        choices=scale(labels),
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={"required": required},
-    )
-
-
-class FeedbackForm(StyledForm):
-    felt_safe_before = scale_field(
-        "Before the walk, how safe did you feel in that area?",
-        SAFE_LABELS,
-        "Choose how safe you felt before the walk",
-    )
-    felt_safe_after = scale_field(
-        "Now, after the walk, how safe do you feel in that area?",
-        SAFE_LABELS,
-        "Choose how safe you feel after the walk",
-    )
-    confidence_in_police_before = scale_field(
-        "Before the walk, how much confidence did you have in your local police?",
-        CONFIDENCE_LABELS,
-        "Choose how much confidence you had before the walk",
-    )
-    confidence_in_police_after = scale_field(
-        "Now, how much confidence do you have in your local police?",
-        CONFIDENCE_LABELS,
-        "Choose how much confidence you have now",
-    )
-    comments = LengthCheckedCharField(
-        noun="Your comments",
-        label="Is there anything else you would like the police to know? (optional)",
-        required=False,
-        max_chars=2000,
-        help_text="Please do not include anyone’s name. This is not a way to report a crime.",
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
-    wants_updates = forms.BooleanField(
-        label="Email me about what is done about the concerns raised on my walk",
-        required=False,
-    )
-
-    def answers(self) -> SurveyAnswers:
-        return SurveyAnswers(**self.cleaned_data)
 
 
 # --- Actions, in the admin ------------------------------------------------------------------

@@ -8,13 +8,20 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from bookings.models import Notification
-from patrols.admin import BCUScopedAdmin, BCUScopedStackedInline, BCUScopedTabularInline
+from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback
+from concerns.services import (
+    LONDON_LAT,
+    LONDON_LNG,
+    NewConcern,
+    in_london,
+    log_concern,
+    record_action,
+)
+from staff.forms import ConcernActionForm
 from walkandtalk.audit import HistoryAdmin
 from walkandtalk.text import PlainTextModelForm
 
-from .forms import ConcernActionForm
-from .models import Concern, ConcernAction, ConcernStatus, Feedback
-from .services import LONDON_LAT, LONDON_LNG, NewConcern, in_london, log_concern, record_action
+from .patrols import BCUScopedAdmin, BCUScopedStackedInline, BCUScopedTabularInline
 
 
 class ConcernAdminForm(PlainTextModelForm):

@@ -1,5 +1,5 @@
 """The admin of the public side: route requests (and the outbox). Scoped to the viewer's BCU
-by patrols.admin.BCUScopedAdmin."""
+by staff.admin.patrols.BCUScopedAdmin."""
 
 from datetime import timedelta
 
@@ -13,12 +13,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from patrols.admin import NOWHERE, BCUScopedAdmin, DescribedForm, request_scope
+from bookings.delivery import retry_notifications
+from bookings.models import Notification, WalkRequest
+from bookings.services import decline_request, schedule_request
 from patrols.models import Officer
 
-from .delivery import retry_notifications
-from .models import Notification, WalkRequest
-from .services import decline_request, schedule_request
+from .patrols import NOWHERE, BCUScopedAdmin, DescribedForm, request_scope
 
 OVERDUE = timedelta(days=3)  # the daily digest chases requests older than this
 

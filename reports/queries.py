@@ -34,10 +34,9 @@ from django.db.models.functions import Coalesce, Round, TruncDate
 from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
+from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
 from patrols.models import BCU, Borough, Walk
 from walkandtalk.text import PlainTextForm
-
-from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
 
 LONDON = ZoneInfo("Europe/London")
 DEFAULT_DAYS = 90
