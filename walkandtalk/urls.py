@@ -1,11 +1,9 @@
 """The site's addresses: the public site, the staff pages and the admin, the reports, and the
-two-factor and personal-data pages the admin reaches. The top of the layers: it alone may
-import every app (docs/architecture.md)."""
+two-factor and personal-data pages the admin reaches. Each app's addresses are included by
+name, so the project's ground imports none of them (docs/architecture.md)."""
 
 from django.contrib import admin
 from django.urls import include, path
-
-from privacy.views import personal_data
 
 from . import two_factor, views
 
@@ -16,7 +14,7 @@ urlpatterns = [
     path("staff/two-factor/setup/", two_factor.setup, name="two_factor_setup"),
     path("staff/two-factor/qr.svg", two_factor.qr_code, name="two_factor_qr"),
     # Her rights: export or erase what is held about an email address.
-    path("admin/personal-data/", admin.site.admin_view(personal_data), name="personal_data"),
+    path("admin/", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("staff/", include("staff.urls")),
     path("reports/", include("reports.urls")),
