@@ -5,12 +5,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from patrols.models import Borough, RosterAssignment, Walk
-from patrols.services import roster_officer
+from patrols.services import move_roster, roster_officer, same_local_time_weeks_later, unroster_walk
+from patrols.signals import walks_changed
 from walkandtalk.celery import publish
 
 from .models import Booking, Notification, WalkRequest
@@ -138,7 +139,7 @@ def queue_notification(
     return queue_notifications(booking=booking, request=request, messages=[(kind, due_at, key)])[0]
 
 
-# --- The booking journey: places, the waiting list, reminders, walks cancelled or moved ---
+# --- The booking journey: places, the waiting list, reminders ---
 
 REMINDERS = (
     (Notification.Kind.REMINDER_24H, timedelta(hours=24)),
@@ -156,9 +157,10 @@ RESEND_SPACING = timedelta(minutes=5)
 REPEAT_BOOKING_KEY = "repeat_booking"
 
 
-def _lock_walk(walk: Walk) -> Walk:
+def lock_walk(walk: Walk) -> Walk:
     """The walk's row, locked until commit. Everything that takes or gives back a place on a
-    walk takes this lock first, so two bookings can never both take its last place. NO KEY
+    walk, or changes the walk itself (its lifecycle below, the debrief), takes this lock first,
+    so two bookings can never both take its last place. One lock style everywhere: NO KEY
     UPDATE: rows that only point at the walk (a roster row being added) are not blocked by it,
     so an inspector rostering an officer cannot deadlock with a walk being moved."""
     return Walk.objects.select_for_update(no_key=True).get(pk=walk.pk)
@@ -231,7 +233,7 @@ def book_place(
     email = email.strip()
     now = timezone.now()
     with transaction.atomic():
-        walk = _lock_walk(walk)
+        walk = lock_walk(walk)
         _check_bookable(walk, now)
         # One statement, run after the lock is granted: under READ COMMITTED it takes a fresh
         # snapshot, so it sees every booking committed by whoever held the lock before. (Not
@@ -299,7 +301,7 @@ def _fill_from_waitlist(walk: Walk, now: datetime) -> list[Booking]:
 def promote_waitlisted(*, walk: Walk) -> list[Booking]:
     """Offer a walk's free places to its waiting list (after its capacity was raised, say)."""
     with transaction.atomic():
-        return _fill_from_waitlist(_lock_walk(walk), timezone.now())
+        return _fill_from_waitlist(lock_walk(walk), timezone.now())
 
 
 def cancel_booking(*, booking: Booking) -> Booking:
@@ -308,7 +310,7 @@ def cancel_booking(*, booking: Booking) -> Booking:
     transaction."""
     now = timezone.now()
     with transaction.atomic():
-        walk = _lock_walk(booking.walk)
+        walk = lock_walk(booking.walk)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
         booking.walk = walk
         if not booking.is_active:
@@ -329,9 +331,119 @@ def cancel_booking(*, booking: Booking) -> Booking:
     return booking
 
 
+# --- A walk's life: created, changed, cancelled, completed ---
+#
+# These are the only writers of a walk's status, capacity and times (docs/architecture.md lists
+# them): the admin, the debrief and the route-request scheduling call them. Each takes the
+# walk's lock (lock_walk) and ends by sending patrols.signals.walks_changed, so whatever shows
+# walks follows at once however the rows were written.
+
+# How far ahead a walk can be repeated weekly at once.
+MAX_REPEAT_WEEKS = 26
+
+
+def _walks_changed(*walks: Walk) -> None:
+    walks_changed.send(sender=Walk, walk_ids=[walk.pk for walk in walks])
+
+
+def check_capacity(*, walk: Walk, capacity: int) -> None:
+    """A walk's places never fall below the places already taken on it (confirmed, or
+    attended): an inspector cancels bookings first, so every woman is told."""
+    if capacity < 1:
+        raise ValidationError("A walk has at least one place.", code="capacity_too_small")
+    taken = Booking.objects.filter(walk_id=walk.pk).confirmed().count()
+    if capacity < taken:
+        places = "1 place is" if taken == 1 else f"{taken} places are"
+        raise ValidationError(
+            f"{places} booked, more than {capacity}: cancel bookings before lowering the capacity.",
+            code="capacity_below_booked",
+        )
+
+
+def create_walk(*, walk: Walk) -> Walk:
+    """Save a new walk built by the caller (the admin's form, a route request, a weekly copy):
+    scheduled, in its borough's BCU, ending after it starts, with at least one place. Whether
+    a typed date may lie in the past is the caller's question (a weekly copy of an old walk
+    may)."""
+    if walk.pk is not None:
+        raise ValueError("create_walk saves a new walk; change_walk changes one.")
+    if walk.ends_at <= walk.starts_at:
+        raise ValidationError("The walk must end after it starts.", code="ends_before_start")
+    if walk.capacity < 1:
+        raise ValidationError("A walk has at least one place.", code="capacity_too_small")
+    walk.bcu_id = walk.borough.bcu_id
+    walk.status = Walk.Status.SCHEDULED
+    walk.cancel_reason = ""
+    with transaction.atomic():
+        walk.save(force_insert=True)
+        _walks_changed(walk)
+    return walk
+
+
+def change_walk(
+    *,
+    walk: Walk,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    meeting_point: str | None = None,
+    capacity: int | None = None,
+) -> Walk:
+    """Re-time, move or resize a scheduled walk, under its lock.
+
+    A new start without a new end keeps the duration. The roster follows the new times through
+    the roster service (refused, and nothing changes, if an officer would be on two walks at
+    once); confirmed bookings' reminders are re-planned when the start moves; everyone booked
+    is told of a new time or place (WALK_CHANGED, re-armed if she was told of an earlier
+    change). A capacity raised gives the new places to the waiting list at once (PROMOTED, as
+    when a place is given back); lowered, it never falls below the places taken."""
+    now = timezone.now()
+    with transaction.atomic():
+        walk = lock_walk(walk)
+        if walk.status != Walk.Status.SCHEDULED:
+            raise ValidationError("Only a scheduled walk can be changed.", code="not_scheduled")
+        new_starts = starts_at or walk.starts_at
+        shift = new_starts - walk.starts_at
+        new_ends = ends_at if ends_at is not None else walk.ends_at + shift
+        new_point = walk.meeting_point if meeting_point is None else meeting_point.strip()
+        new_capacity = walk.capacity if capacity is None else capacity
+        if not new_point:
+            raise ValidationError("Give a meeting point.", code="meeting_point_required")
+        if new_ends <= new_starts:
+            raise ValidationError("The walk must end after it starts.", code="ends_before_start")
+        start_moved = new_starts != walk.starts_at
+        retimed = start_moved or new_ends != walk.ends_at
+        moved = new_point != walk.meeting_point
+        grown = new_capacity > walk.capacity
+        if not (retimed or moved or new_capacity != walk.capacity):
+            return walk
+        if (retimed or moved) and walk.has_started(now):
+            raise ValidationError("This walk has already started.", code="walk_started")
+        if start_moved and new_starts <= now:
+            raise ValidationError("A walk cannot be moved into the past.", code="in_the_past")
+        if new_capacity != walk.capacity:
+            check_capacity(walk=walk, capacity=new_capacity)
+        walk.starts_at, walk.ends_at = new_starts, new_ends
+        walk.meeting_point, walk.capacity = new_point, new_capacity
+        walk.save(update_fields=["starts_at", "ends_at", "meeting_point", "capacity"])
+        if retimed:
+            move_roster(walk=walk)
+        if retimed or moved:
+            for booking in Booking.objects.filter(walk=walk).active():
+                booking.walk = walk
+                if start_moved and booking.status == Booking.Status.CONFIRMED:
+                    drop_reminders(booking=booking)
+                    plan_reminders(booking=booking)
+                queue_notification(kind=Notification.Kind.WALK_CHANGED, booking=booking)
+        if grown:
+            _fill_from_waitlist(walk, now)
+        _walks_changed(walk)
+    return walk
+
+
 def cancel_walk(*, walk: Walk, reason: str) -> int:
     """The police call a walk off: every active booking is cancelled and told why, reminders
-    are dropped, and the officers are freed for other walks. Returns how many were told."""
+    are dropped, and the officers are freed for other walks (through the roster service).
+    Returns how many were told."""
     reason = reason.strip()
     if not reason:
         raise ValidationError(
@@ -339,7 +451,7 @@ def cancel_walk(*, walk: Walk, reason: str) -> int:
         )
     now = timezone.now()
     with transaction.atomic():
-        walk = _lock_walk(walk)
+        walk = lock_walk(walk)
         if walk.status == Walk.Status.CANCELLED:
             raise ValidationError("This walk is already cancelled.", code="already_cancelled")
         if walk.status == Walk.Status.COMPLETED:
@@ -360,82 +472,75 @@ def cancel_walk(*, walk: Walk, reason: str) -> int:
         ).delete()
         for booking in bookings:
             queue_notification(kind=Notification.Kind.WALK_CANCELLED, booking=booking)
-        RosterAssignment.objects.filter(walk=walk).delete()
+        unroster_walk(walk=walk)
+        _walks_changed(walk)
     return len(bookings)
 
 
-def change_walk(
-    *,
-    walk: Walk,
-    starts_at: datetime | None = None,
-    ends_at: datetime | None = None,
-    meeting_point: str | None = None,
-) -> Walk:
-    """Re-time or move a scheduled walk. A new start without a new end keeps the duration.
-    The roster's copy of the times follows (refused if an officer would be on two walks at
-    once); confirmed bookings' reminders are re-planned when the start moves; everyone booked
-    is told (WALK_CHANGED, re-armed if she was told of an earlier change)."""
-    now = timezone.now()
+def complete_walk(*, walk: Walk) -> Walk:
+    """The walk has taken place: its debrief says so. Once it has started and unless it was
+    cancelled; a walk already completed is left as it is."""
     with transaction.atomic():
-        walk = _lock_walk(walk)
-        if walk.status != Walk.Status.SCHEDULED:
-            raise ValidationError("Only a scheduled walk can be changed.", code="not_scheduled")
-        new_starts = starts_at or walk.starts_at
-        shift = new_starts - walk.starts_at
-        new_ends = ends_at if ends_at is not None else walk.ends_at + shift
-        new_point = walk.meeting_point if meeting_point is None else meeting_point.strip()
-        if not new_point:
-            raise ValidationError("Give a meeting point.", code="meeting_point_required")
-        if new_ends <= new_starts:
-            raise ValidationError("The walk must end after it starts.", code="ends_before_start")
-        start_moved = new_starts != walk.starts_at
-        retimed = start_moved or new_ends != walk.ends_at
-        moved = new_point != walk.meeting_point
-        if not (retimed or moved):
+        walk = lock_walk(walk)
+        if walk.status == Walk.Status.COMPLETED:
             return walk
-        if walk.has_started(now):
-            raise ValidationError("This walk has already started.", code="walk_started")
-        if start_moved and new_starts <= now:
-            raise ValidationError("A walk cannot be moved into the past.", code="in_the_past")
-        walk.starts_at, walk.ends_at, walk.meeting_point = new_starts, new_ends, new_point
-        try:
-            with transaction.atomic():
-                walk.save(update_fields=["starts_at", "ends_at", "meeting_point"])
-                if retimed:
-                    _retime_roster(walk)
-        except IntegrityError as error:
-            raise ValidationError(
-                "An officer on this walk would be on two walks at once.", code="officer_overlap"
-            ) from error
-        for booking in Booking.objects.filter(walk=walk).active():
-            booking.walk = walk
-            if start_moved and booking.status == Booking.Status.CONFIRMED:
-                drop_reminders(booking=booking)
-                plan_reminders(booking=booking)
-            queue_notification(kind=Notification.Kind.WALK_CHANGED, booking=booking)
+        if walk.status == Walk.Status.CANCELLED:
+            raise ValidationError("This walk was cancelled.", code="walk_cancelled")
+        if not walk.has_started():
+            raise ValidationError("This walk has not started yet.", code="not_started")
+        walk.status = Walk.Status.COMPLETED
+        walk.save(update_fields=["status"])
+        _walks_changed(walk)
     return walk
 
 
-def _retime_roster(walk: Walk) -> None:
-    """Keep the roster's copy of the walk's times in step (PostgreSQL's exclusion constraint
-    reads them), refusing clearly if an officer would be on two walks at once."""
-    assignments = RosterAssignment.objects.filter(walk=walk)
-    clash = (
-        RosterAssignment.objects.filter(
-            officer__in=assignments.values("officer"),
-            starts_at__lt=walk.ends_at,
-            ends_at__gt=walk.starts_at,
-        )
-        .exclude(walk=walk)
-        .select_related("officer", "walk")
-        .first()
-    )
-    if clash is not None:
+@transaction.atomic
+def repeat_walk_weekly(*, walk: Walk, weeks: int) -> list[Walk]:
+    """Copy a walk forward 1..weeks weeks at the same local time, with its roster where the
+    officers are free. A week that already has the same walk is skipped, so repeating twice
+    does not double the walks."""
+    if not 1 <= weeks <= MAX_REPEAT_WEEKS:
         raise ValidationError(
-            f"{clash.officer.name} is on another walk at the new time: {clash.walk}.",
-            code="officer_overlap",
+            f"Repeat for between 1 and {MAX_REPEAT_WEEKS} weeks.", code="repeat_weeks"
         )
-    assignments.update(starts_at=walk.starts_at, ends_at=walk.ends_at)
+    if walk.kind != Walk.Kind.GROUP:
+        raise ValidationError(
+            "Only group walks repeat; a walk on her route is for one woman.", code="repeat_route"
+        )
+    roster = list(walk.roster.select_related("officer"))
+    copies = []
+    for week in range(1, weeks + 1):
+        starts_at = same_local_time_weeks_later(walk.starts_at, week)
+        duplicate = Walk.objects.filter(
+            borough=walk.borough_id,
+            starts_at=starts_at,
+            meeting_point=walk.meeting_point,
+            kind=walk.kind,
+        ).exclude(status=Walk.Status.CANCELLED)
+        if duplicate.exists():
+            continue
+        copy = create_walk(
+            walk=Walk(
+                borough=walk.borough,
+                title=walk.title,
+                meeting_point=walk.meeting_point,
+                meeting_lat=walk.meeting_lat,
+                meeting_lng=walk.meeting_lng,
+                route_notes=walk.route_notes,
+                starts_at=starts_at,
+                ends_at=starts_at + walk.duration,
+                capacity=walk.capacity,
+                kind=walk.kind,
+            )
+        )
+        for assignment in roster:
+            try:
+                with transaction.atomic():
+                    roster_officer(walk=copy, officer=assignment.officer, role=assignment.role)
+            except ValidationError:
+                pass  # she is busy or has left: the copy shows as understaffed instead
+        copies.append(copy)
+    return copies
 
 
 def request_walk(
@@ -531,16 +636,17 @@ def schedule_request(
     with transaction.atomic():
         walk_request = _lock_open_request(request)
         borough = walk_request.borough
-        walk = Walk.objects.create(
-            bcu_id=borough.bcu_id,
-            borough=borough,
-            kind=Walk.Kind.ROUTE,
-            title=f"Walk on her route in {borough.name}",
-            meeting_point=meeting_point,
-            route_notes=walk_request.route_description,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            capacity=1,
+        walk = create_walk(
+            walk=Walk(
+                borough=borough,
+                kind=Walk.Kind.ROUTE,
+                title=f"Walk on her route in {borough.name}",
+                meeting_point=meeting_point,
+                route_notes=walk_request.route_description,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                capacity=1,
+            )
         )
         for n, officer in enumerate(officers):
             role = RosterAssignment.Role.LEAD if n == 0 else RosterAssignment.Role.OFFICER

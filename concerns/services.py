@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings.models import Booking, Notification, hash_token
-from bookings.services import queue_notification
+from bookings.services import complete_walk, lock_walk, queue_notification
 from patrols.models import Borough, Walk, bcu_scope
 
 from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
@@ -163,7 +163,7 @@ def complete_debrief(
     corrects the register; a survey already queued is never queued twice."""
     with transaction.atomic():
         # The walk row is the lock: two officers debriefing at once take turns.
-        walk = Walk.objects.select_for_update().get(pk=walk.pk)
+        walk = lock_walk(walk)
         if not can_debrief(user=by, walk=walk):
             raise PermissionDenied("Only the walk's officers and their inspector can debrief it.")
         state = debrief_state(walk)
@@ -187,7 +187,7 @@ def complete_debrief(
             changed = [pk for pk, s in attendance.items() if s == status]
             Booking.objects.filter(pk__in=changed).exclude(status=status).update(status=status)
         if walk.status != Walk.Status.COMPLETED:
-            Walk.objects.filter(pk=walk.pk).update(status=Walk.Status.COMPLETED)
+            complete_walk(walk=walk)
 
         saved = [
             log_concern(borough=walk.borough, concern=new, by=by, walk=walk) for new in concerns

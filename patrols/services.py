@@ -1,4 +1,5 @@
-"""Every write on the police side: who walks which walk, and weekly repeats of walks."""
+"""The roster: who walks which walk. A walk itself is created, moved, cancelled and completed by
+the walk lifecycle in bookings.services, which calls these to keep the roster in step."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +11,6 @@ from .models import Officer, RosterAssignment, Walk
 
 LONDON = ZoneInfo("Europe/London")
 EXCLUSION_CONSTRAINT = "roster_officer_no_overlapping_walks"
-MAX_REPEAT_WEEKS = 26
 
 
 def overlapping_assignments(*, officer: Officer, starts_at: datetime, ends_at: datetime):
@@ -31,6 +31,12 @@ def check_can_walk(*, walk: Walk, officer: Officer) -> None:
         )
     if walk.status == Walk.Status.CANCELLED:
         raise ValidationError("This walk is cancelled.", code="walk_cancelled")
+    check_free(officer=officer, walk=walk)
+
+
+def check_free(*, officer: Officer, walk: Walk) -> None:
+    """Never on two walks at once: she is on no walk but this one whose times overlap this
+    walk's (as `walk` holds them, saved or not). Refused naming the other walk."""
     clash = (
         overlapping_assignments(officer=officer, starts_at=walk.starts_at, ends_at=walk.ends_at)
         .exclude(walk_id=walk.pk)
@@ -67,7 +73,7 @@ def roster_officer(
 ) -> RosterAssignment:
     """Put an officer on a walk: only in her BCU, only while active, never on two walks at once.
     The officer's row is locked so two inspectors cannot double-book her at the same moment."""
-    officer = Officer.objects.select_for_update().get(pk=officer.pk)
+    officer = Officer.objects.select_for_update(no_key=True).get(pk=officer.pk)
     walk = Walk.objects.select_related("bcu").get(pk=walk.pk)
     if RosterAssignment.objects.filter(walk=walk, officer=officer).exists():
         raise ValidationError(f"{officer.name} is already on this walk.", code="officer_twice")
@@ -100,56 +106,47 @@ def unroster_officer(*, assignment: RosterAssignment) -> None:
     RosterAssignment.objects.filter(pk=assignment.pk).delete()
 
 
+@transaction.atomic
+def unroster_walk(*, walk: Walk) -> int:
+    """Take every officer off a walk that will not take place, so each is free for another walk
+    at that time. Returns how many were taken off."""
+    deleted, _ = RosterAssignment.objects.filter(walk_id=walk.pk).delete()
+    return deleted
+
+
+@transaction.atomic
+def move_roster(*, walk: Walk) -> None:
+    """The roster follows its walk to new times: each assignment's copy of the times (which
+    PostgreSQL's exclusion constraint reads) becomes the walk's, as `walk` holds them now.
+
+    The rule is roster_officer's: never on two walks at once. An officer who would be is not
+    moved; the whole move is refused, naming her and the other walk, and nothing changes. Her
+    row is locked first, as roster_officer locks it, so no inspector can roster her elsewhere at
+    the new time while the walk moves."""
+    assignments = list(
+        RosterAssignment.objects.filter(walk_id=walk.pk).select_related("officer").order_by("pk")
+    )
+    if not assignments:
+        return
+    officer_ids = sorted(assignment.officer_id for assignment in assignments)
+    list(Officer.objects.select_for_update(no_key=True).filter(pk__in=officer_ids).order_by("pk"))
+    for assignment in assignments:
+        check_free(officer=assignment.officer, walk=walk)
+    try:
+        with transaction.atomic():
+            RosterAssignment.objects.filter(walk_id=walk.pk).update(
+                starts_at=walk.starts_at, ends_at=walk.ends_at
+            )
+    except IntegrityError as error:
+        if EXCLUSION_CONSTRAINT in str(error):
+            raise ValidationError(
+                "An officer on this walk would be on two walks at once.", code="officer_overlap"
+            ) from error
+        raise
+
+
 def same_local_time_weeks_later(moment: datetime, weeks: int) -> datetime:
     """The same wall-clock time in London `weeks` later: 18:30 stays 18:30 across the clock
     change, which is a different number of hours away."""
     local = moment.astimezone(LONDON).replace(tzinfo=None)
     return (local + timedelta(weeks=weeks)).replace(tzinfo=LONDON)
-
-
-@transaction.atomic
-def repeat_walk_weekly(*, walk: Walk, weeks: int) -> list[Walk]:
-    """Copy a walk forward 1..weeks weeks at the same local time, with its roster where the
-    officers are free. A week that already has the same walk is skipped, so repeating twice
-    does not double the walks."""
-    if not 1 <= weeks <= MAX_REPEAT_WEEKS:
-        raise ValidationError(
-            f"Repeat for between 1 and {MAX_REPEAT_WEEKS} weeks.", code="repeat_weeks"
-        )
-    if walk.kind != Walk.Kind.GROUP:
-        raise ValidationError(
-            "Only group walks repeat; a walk on her route is for one woman.", code="repeat_route"
-        )
-    roster = list(walk.roster.select_related("officer"))
-    copies = []
-    for week in range(1, weeks + 1):
-        starts_at = same_local_time_weeks_later(walk.starts_at, week)
-        duplicate = Walk.objects.filter(
-            borough=walk.borough_id,
-            starts_at=starts_at,
-            meeting_point=walk.meeting_point,
-            kind=walk.kind,
-        ).exclude(status=Walk.Status.CANCELLED)
-        if duplicate.exists():
-            continue
-        copy = Walk.objects.create(
-            bcu_id=walk.bcu_id,
-            borough_id=walk.borough_id,
-            title=walk.title,
-            meeting_point=walk.meeting_point,
-            meeting_lat=walk.meeting_lat,
-            meeting_lng=walk.meeting_lng,
-            route_notes=walk.route_notes,
-            starts_at=starts_at,
-            ends_at=starts_at + walk.duration,
-            capacity=walk.capacity,
-            kind=walk.kind,
-        )
-        for assignment in roster:
-            try:
-                with transaction.atomic():
-                    roster_officer(walk=copy, officer=assignment.officer, role=assignment.role)
-            except ValidationError:
-                pass  # she is busy or has left: the copy shows as understaffed instead
-        copies.append(copy)
-    return copies

@@ -57,12 +57,15 @@ def public_walks_changed(*, using: str = "default", **kwargs) -> None:
 def connect_signals() -> None:
     from bookings.models import Booking
     from patrols.models import BCU, Borough, Walk
+    from patrols.signals import walks_changed
 
     for model in (Walk, Booking, Borough, BCU):
         for signal in (post_save, post_delete):
             signal.connect(
                 public_walks_changed, sender=model, dispatch_uid=f"pagecache.{model.__name__}"
             )
+    # The walk lifecycle's own signal: sent for every change it makes, by update() too.
+    walks_changed.connect(public_walks_changed, dispatch_uid="pagecache.walks_changed")
 
 
 def _key(version: str, *name) -> str:

@@ -31,10 +31,8 @@ from bookings.models import Booking
 from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk, bcu_scope
 from patrols.services import (
     LONDON,
-    MAX_REPEAT_WEEKS,
     change_assignment,
     check_can_walk,
-    repeat_walk_weekly,
     roster_officer,
     unroster_officer,
 )
@@ -445,18 +443,18 @@ class WalkAdminForm(PlainTextModelForm):
         if starts_at and not self.instance.pk and starts_at <= timezone.now():
             self.add_error("starts_at", "A new walk must start in the future.")
         capacity = cleaned.get("capacity")
-        if capacity and self.instance.pk:
-            booked = self.instance.bookings.confirmed().count()
-            if capacity < booked:
-                self.add_error(
-                    "capacity",
-                    f"{booked} places are booked: cancel bookings before lowering the capacity.",
-                )
+        if capacity and self.instance.pk and "capacity" in self.changed_data:
+            # Checked here to show it on the form; the lifecycle checks again under the lock.
+            try:
+                booking_services.check_capacity(walk=self.instance, capacity=capacity)
+            except ValidationError as error:
+                self.add_error("capacity", error)
         return cleaned
 
 
-# What women are told about when it changes: the booking service does that.
-TOLD_FIELDS = ("starts_at", "ends_at", "meeting_point")
+# What the walk lifecycle (booking_services.change_walk) changes: women are told of a new time
+# or place, the roster follows, new places go to the waiting list.
+LIFECYCLE_FIELDS = ("starts_at", "ends_at", "meeting_point", "capacity")
 
 
 @admin.register(Walk)
@@ -558,21 +556,21 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            obj.save()
+            booking_services.create_walk(walk=obj)
             return
         changed = set(form.changed_data)
         if changed & {"starts_at", "ends_at"}:
             changed |= {"starts_at", "ends_at"}  # exactly the times she typed, not a shift
-        told = {name: form.cleaned_data[name] for name in TOLD_FIELDS if name in changed}
-        others = [name for name in form.changed_data if name not in TOLD_FIELDS]
+        lifecycle = {name: form.cleaned_data[name] for name in LIFECYCLE_FIELDS if name in changed}
+        if lifecycle:
+            # Through the walk lifecycle, under the walk's lock: every woman booked is told,
+            # her reminders move with the walk, the roster follows, new places are filled.
+            booking_services.change_walk(walk=obj, **lifecycle)
+        others = [name for name in form.changed_data if name not in LIFECYCLE_FIELDS]
         if "borough" in others:
             others.append("bcu")
-        if others:
+        if others:  # what no one is told of: the title, the borough, the route notes...
             obj.save(update_fields=others)
-        if told:
-            # Through the booking service, so every woman booked is told, her reminders move
-            # with the walk, and the roster's copy of the times follows.
-            booking_services.change_walk(walk=Walk.objects.get(pk=obj.pk), **told)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not RosterAssignment:
@@ -596,7 +594,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             made, refused = 0, []
             for walk in queryset:
                 try:
-                    made += len(repeat_walk_weekly(walk=walk, weeks=weeks))
+                    made += len(booking_services.repeat_walk_weekly(walk=walk, weeks=weeks))
                 except ValidationError as error:
                     refused.append(f"{walk}: {' '.join(error.messages)}")
             self.message_user(
@@ -672,7 +670,7 @@ class RepeatWeeklyForm(DescribedForm):
     weeks = forms.IntegerField(
         label="For how many weeks?",
         min_value=1,
-        max_value=MAX_REPEAT_WEEKS,
+        max_value=booking_services.MAX_REPEAT_WEEKS,
         initial=4,
         help_text="Each copy starts at the same London time, across clock changes too.",
     )

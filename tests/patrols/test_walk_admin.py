@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking, Notification
+from bookings.services import repeat_walk_weekly
 from patrols.models import Walk
-from patrols.services import repeat_walk_weekly, roster_officer
+from patrols.services import roster_officer
 from tests.factories import borough, login_staff, make_booking, make_officer, make_walk
 from tests.patrols.conftest import form_fields
 
