@@ -61,6 +61,17 @@ class Booking(models.Model):
     ACTIVE_STATUSES = (Status.CONFIRMED, Status.WAITLISTED)
     PLACE_STATUSES = (Status.CONFIRMED, Status.ATTENDED)
 
+    # Her personal data on a booking, and what each field holds once anonymised: who she is,
+    # how to reach her, and what she wrote in her own words. The purge, her export and her
+    # erasure read this (privacy/services.py); everything else on the row is kept for counts.
+    PERSONAL_DATA = {
+        "full_name": "",
+        "email": "",
+        "phone": "",
+        "accessibility_needs": "",
+        "topics": "",
+    }
+
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     walk = models.ForeignKey(Walk, on_delete=models.PROTECT, related_name="bookings")
     full_name = models.CharField(max_length=100)
@@ -125,6 +136,18 @@ class WalkRequest(models.Model):
         OPEN = "open", "Waiting for an inspector"
         SCHEDULED = "scheduled", "Walk scheduled"
         DECLINED = "declined", "Declined"
+
+    # Her personal data on a route request, and what each field holds once anonymised (read
+    # by privacy/services.py). The reason for a decline is written to her, often quoting her.
+    PERSONAL_DATA = {
+        "full_name": "",
+        "email": "",
+        "phone": "",
+        "route_description": "",
+        "preferred_times": "",
+        "accessibility_needs": "",
+        "decline_reason": "",
+    }
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="walk_requests")

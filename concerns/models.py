@@ -185,6 +185,10 @@ SCALE = [(n, str(n)) for n in range(1, 6)]
 class Feedback(models.Model):
     """The short survey after a walk, so the scheme can show whether it works."""
 
+    # Her own words, and what they become once anonymised (read by privacy/services.py); the
+    # scores stay for the reports, as they never said who she is.
+    PERSONAL_DATA = {"comments": ""}
+
     booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="feedback")
     felt_safe_before = models.PositiveSmallIntegerField(choices=SCALE)
     felt_safe_after = models.PositiveSmallIntegerField(choices=SCALE)

@@ -130,6 +130,18 @@ class Walk(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         COMPLETED = "completed", "Completed"
 
+    # On a walk on her own route (kind ROUTE) only, her personal data, and what each field
+    # holds once anonymised (read by privacy/services.py, from the walk and its history): the
+    # inspector types the meeting point from her request ("outside her flat, 12 Acacia
+    # Avenue"), and the notes are her route in her words. A group walk's meeting point is the
+    # police's own, published on the site: it is not hers and is kept.
+    PERSONAL_DATA = {
+        "meeting_point": "Removed after the retention period",
+        "meeting_lat": None,
+        "meeting_lng": None,
+        "route_notes": "",
+    }
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     bcu = models.ForeignKey(BCU, on_delete=models.PROTECT, related_name="walks", verbose_name="BCU")
     borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="walks")

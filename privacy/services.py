@@ -3,6 +3,7 @@ to see what is held (export) and to have it erased now."""
 
 import logging
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
@@ -58,59 +59,68 @@ def _claim(queryset) -> list[int]:
     )
 
 
+# --- Personal data, as each model declares it --------------------------------------------
+# Each model that holds her personal data declares it once, next to its fields:
+# PERSONAL_DATA maps every such field to what it holds once anonymised. The purge and the
+# erasure set exactly those fields, and her export lists exactly them (with the facts of her
+# rows that stay). tests/security/test_personal_data.py fails when a model gains a field that
+# may hold personal data and is neither declared nor reviewed as not personal.
+
+
+def personal_data_of(model) -> dict:
+    """A model's declaration: each field of her personal data and its anonymised value."""
+    return model.PERSONAL_DATA
+
+
+def _holds_personal_data(model) -> Q:
+    """Rows where any declared field still holds something other than its anonymised value."""
+    held = Q()
+    for name, removed in personal_data_of(model).items():
+        held |= Q(**{f"{name}__isnull": False}) if removed is None else ~Q(**{name: removed})
+    return held
+
+
+def _anonymise(model, ids: list[int], **also) -> int:
+    """Set every declared field of these rows to its anonymised value, and in the model's audit
+    history too where it tracks them: the audit keeps who changed what and when, not her."""
+    declared = personal_data_of(model)
+    count = model.objects.filter(pk__in=ids).update(**declared, **also)
+    history = getattr(model._meta, "simple_history_manager_attribute", None)
+    if history:
+        historical = getattr(model, history).model
+        tracked = {field.name for field in historical.tracked_fields}
+        in_history = {name: value for name, value in declared.items() if name in tracked}
+        if in_history:
+            historical.objects.filter(**{f"{model._meta.pk.name}__in": ids}).update(**in_history)
+    return count
+
+
 def _anonymise_bookings(ids: list[int], now: datetime) -> dict[str, int]:
-    bookings = Booking.objects.filter(pk__in=ids)
-    count = bookings.update(
-        full_name="",
-        email="",
-        phone="",
-        accessibility_needs="",
-        topics="",
-        anonymised_at=now,
-    )
-    comments = Feedback.objects.filter(booking_id__in=ids).exclude(comments="").update(comments="")
+    count = _anonymise(Booking, ids, anonymised_at=now)
+    surveys = Feedback.objects.filter(booking_id__in=ids).filter(_holds_personal_data(Feedback))
+    comments = _anonymise(Feedback, list(surveys.values_list("pk", flat=True)))
     outbox, _ = Notification.objects.filter(booking_id__in=ids).delete()
     return {"bookings": count, "survey_comments": comments, "notifications": outbox}
 
 
 def _anonymise_requests(ids: list[int], now: datetime) -> dict[str, int]:
-    count = WalkRequest.objects.filter(pk__in=ids).update(
-        full_name="",
-        email="",
-        phone="",
-        route_description="",
-        preferred_times="",
-        accessibility_needs="",
-        decline_reason="",  # written to her, often quoting her
-        anonymised_at=now,
-    )
+    count = _anonymise(WalkRequest, ids, anonymised_at=now)
     outbox, _ = Notification.objects.filter(request_id__in=ids).delete()
     return {"requests": count, "notifications": outbox}
-
-
-# What a route walk's meeting point says once the period has passed: the inspector typed it
-# from her request ("outside her flat, 12 Acacia Avenue"), so it goes with her other data.
-MEETING_POINT_REMOVED = "Removed after the retention period"
 
 
 def _route_walks_past_retention(cutoff: datetime):
     """Walks on a woman's own route that ended the retention period ago and still hold where
     they met or went."""
     return Walk.objects.filter(kind=Walk.Kind.ROUTE, ends_at__lte=cutoff).filter(
-        ~Q(meeting_point=MEETING_POINT_REMOVED)
-        | Q(meeting_lat__isnull=False)
-        | Q(meeting_lng__isnull=False)
-        | ~Q(route_notes="")
+        _holds_personal_data(Walk)
     )
 
 
 def _anonymise_route_walks(ids: list[int], now: datetime) -> dict[str, int]:
     """Her route (notes) and her meeting point (text and position), from the walk and from its
-    history: the audit keeps who changed what and when, not where she lives."""
-    removed = {"meeting_point": MEETING_POINT_REMOVED, "meeting_lat": None, "meeting_lng": None}
-    count = Walk.objects.filter(pk__in=ids).update(route_notes="", **removed)
-    Walk.history.filter(id__in=ids).update(**removed)
-    return {"route_walks": count}
+    history."""
+    return {"route_walks": _anonymise(Walk, ids)}
 
 
 def _add(counts: dict[str, int], more: dict[str, int]) -> None:
@@ -154,10 +164,18 @@ def purge_personal_data(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def _her_values(row) -> dict:
+    """The declared personal fields of one of her rows, as they are now."""
+    values = {name: getattr(row, name) for name in personal_data_of(type(row))}
+    # A position is a Decimal: as text, so the export is plain JSON.
+    return {name: str(v) if isinstance(v, Decimal) else v for name, v in values.items()}
+
+
 def _walk_facts(walk: Walk | None) -> dict | None:
+    """The walk she booked or asked for; a walk on her own route also holds her data."""
     if walk is None:
         return None
-    return {
+    facts = {
         "title": walk.title,
         "borough": walk.borough.name,
         "meeting_point": walk.meeting_point,
@@ -165,6 +183,9 @@ def _walk_facts(walk: Walk | None) -> dict | None:
         "ends_at": walk.ends_at.isoformat(),
         "status": walk.get_status_display(),
     }
+    if walk.kind == Walk.Kind.ROUTE:
+        facts.update(_her_values(walk))
+    return facts
 
 
 def _emails_sent(notifications) -> list[dict]:
@@ -213,11 +234,7 @@ def export_personal_data(*, email: str) -> dict:
             {
                 "reference": booking.reference,
                 "walk": _walk_facts(booking.walk),
-                "full_name": booking.full_name,
-                "email": booking.email,
-                "phone": booking.phone,
-                "accessibility_needs": booking.accessibility_needs,
-                "topics": booking.topics,
+                **_her_values(booking),
                 "discreet_emails": booking.discreet_emails,
                 "status": booking.get_status_display(),
                 "created_at": _when(booking.created_at),
@@ -229,7 +246,7 @@ def export_personal_data(*, email: str) -> dict:
                     "felt_safe_after": feedback.felt_safe_after,
                     "confidence_in_police_before": feedback.confidence_in_police_before,
                     "confidence_in_police_after": feedback.confidence_in_police_after,
-                    "comments": feedback.comments,
+                    **_her_values(feedback),
                     "wants_updates": feedback.wants_updates,
                     "submitted_at": _when(feedback.submitted_at),
                 },
@@ -241,15 +258,9 @@ def export_personal_data(*, email: str) -> dict:
             {
                 "reference": walk_request.reference,
                 "borough": walk_request.borough.name,
-                "full_name": walk_request.full_name,
-                "email": walk_request.email,
-                "phone": walk_request.phone,
-                "route_description": walk_request.route_description,
-                "preferred_times": walk_request.preferred_times,
-                "accessibility_needs": walk_request.accessibility_needs,
+                **_her_values(walk_request),
                 "discreet_emails": walk_request.discreet_emails,
                 "status": walk_request.get_status_display(),
-                "decline_reason": walk_request.decline_reason,
                 "created_at": _when(walk_request.created_at),
                 "decided_at": _when(walk_request.decided_at),
                 "walk": _walk_facts(walk_request.walk),
