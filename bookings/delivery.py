@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import links
 from .emails import build_message, concern_action
 from .models import Booking, Notification
 from .services import publish_notification
@@ -58,7 +59,7 @@ REMINDER_LAST_USEFUL = {
     Kind.REMINDER_24H: timedelta(hours=18),
     Kind.REMINDER_2H: timedelta(minutes=30),
 }
-MANAGE_LINK_USEFUL_AFTER_WALK = timedelta(days=7)
+MANAGE_LINK_USEFUL_AFTER_WALK = timedelta(days=links.LINK_DAYS_AFTER_WALK[links.MANAGE])
 
 SENT, RETRYING, FAILED, SKIPPED, RESCHEDULED = (
     "sent",

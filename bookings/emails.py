@@ -23,6 +23,7 @@ from django.utils import timezone
 from walkandtalk.mail import build_email
 
 from .ics import walk_calendar
+from .links import site_url, walk_url
 from .models import Booking, Notification, WalkRequest
 from .services import REPEAT_BOOKING_KEY
 
@@ -98,7 +99,7 @@ def walk_context(walk, *, discreet: bool, now: datetime) -> dict:
         "route_notes": route_notes,
         "cancel_reason": neutral(walk.cancel_reason, discreet),
         "is_route": is_route,
-        "url": f"{settings.SITE_URL}/walks/{walk.code}/",
+        "url": walk_url(walk),
     }
 
 
@@ -112,9 +113,9 @@ def base_context(recipient: Booking | WalkRequest, *, discreet: bool) -> dict:
         "name": recipient.full_name,
         "reference": recipient.reference,
         "site_url": settings.SITE_URL,
-        "walks_url": f"{settings.SITE_URL}/walks/",
-        "request_url": f"{settings.SITE_URL}/request/",
-        "you_said_we_did_url": f"{settings.SITE_URL}/you-said-we-did/",
+        "walks_url": site_url("website:walk_list"),
+        "request_url": site_url("website:request_walk"),
+        "you_said_we_did_url": site_url("website:you_said_we_did"),
         "brand": "Walk bookings" if discreet else "Walk and Talk",
         "team": "The walk bookings team" if discreet else "The Met's Walk and Talk team",
     }
@@ -151,7 +152,7 @@ def calendar_attachment(
     if cancel:
         lines = [
             f"Cancelled. Reference: {booking.reference}",
-            f"Find another walk: {settings.SITE_URL}/walks/",
+            f"Find another walk: {site_url('website:walk_list')}",
         ]
     content = walk_calendar(
         booking=booking,

@@ -1,31 +1,26 @@
 """The public side: bookings, route requests and the outbox of messages to the women."""
 
-import hashlib
 import secrets
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from patrols.models import Borough, Walk
 
+from . import links
+from .links import hash_token  # noqa: F401 - where callers have always found it
+
 # No 0/O, 1/I/L, 2/Z, 5/S: a reference read out over the phone is heard right.
 REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
-MANAGE_LINK_DAYS_AFTER_WALK = 7
+MANAGE_LINK_DAYS_AFTER_WALK = links.LINK_DAYS_AFTER_WALK[links.MANAGE]
 
 
 def new_reference() -> str:
     """WT-7K3P-9QXM: short, readable, about 38 bits."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"WT-{chars[:4]}-{chars[4:]}"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class BookingQuerySet(models.QuerySet):
@@ -44,10 +39,7 @@ class BookingQuerySet(models.QuerySet):
 
     def by_manage_token(self, token: str):
         """The booking a manage link opens, while the link is valid (a week after the walk)."""
-        cutoff = timezone.now() - timedelta(days=MANAGE_LINK_DAYS_AFTER_WALK)
-        return self.filter(
-            manage_token_hash=hash_token(token), walk__ends_at__gt=cutoff, anonymised_at=None
-        )
+        return self.filter(links.opens(token, links.MANAGE))
 
 
 class Booking(models.Model):
@@ -72,7 +64,9 @@ class Booking(models.Model):
     )
     discreet_emails = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
+    # Hashes of the secrets in her links, one per purpose (bookings/links.py).
     manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    survey_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
@@ -96,22 +90,23 @@ class Booking(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.manage_token_hash:
-            self.manage_token_hash = hash_token(self.manage_token())
+            for field, value in links.token_hashes(self.reference).items():
+                setattr(self, field, value)
         super().save(*args, **kwargs)
 
     def manage_token(self) -> str:
-        """The secret in her manage and survey links: 256 bits, derived from the reference with
-        the server's key so every email can carry it; the database keeps only its hash."""
-        return salted_hmac(
-            "walkandtalk.bookings.manage", self.reference, algorithm="sha256"
-        ).hexdigest()
+        """The secret in her manage link (bookings/links.py)."""
+        return links.make_token(self.reference, links.MANAGE)
+
+    def survey_token(self) -> str:
+        """The secret in her survey link: another secret, which does not open the manage page."""
+        return links.make_token(self.reference, links.SURVEY)
 
     def manage_url(self) -> str:
-        return f"{settings.SITE_URL}/bookings/manage/{self.manage_token()}/"
+        return links.manage_url(self)
 
     def feedback_url(self) -> str:
-        """The survey after the walk: the same secret, on the survey's own page."""
-        return f"{settings.SITE_URL}/feedback/{self.manage_token()}/"
+        return links.survey_url(self)
 
     @property
     def is_active(self) -> bool:
