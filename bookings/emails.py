@@ -15,13 +15,13 @@ from datetime import datetime
 from email.utils import make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from walkandtalk.mail import build_email
 
+from . import messages
 from .ics import walk_calendar
 from .links import site_url, walk_url
 from .models import Booking, Notification, WalkRequest
@@ -121,16 +121,6 @@ def base_context(recipient: Booking | WalkRequest, *, discreet: bool) -> dict:
     }
 
 
-def concern_action(key: str):
-    """The action a "you said, we did" row is about (key `action:<pk>`), or None if it is gone.
-    Fetched by name: bookings does not import concerns (imports point the other way)."""
-    prefix, _, pk = key.partition(":")
-    if prefix != "action" or not pk.isdigit():
-        return None
-    action_model = apps.get_model("concerns", "ConcernAction")
-    return action_model.objects.select_related("concern").filter(pk=int(pk)).first()
-
-
 def route_booking(request: WalkRequest) -> Booking | None:
     """Her place on the route walk an inspector made from her request."""
     if request.walk_id is None:
@@ -181,28 +171,22 @@ def build_message(
 ) -> EmailMultiAlternatives:
     """The email for one outbox row, as it should read now."""
     now = now or timezone.now()
+    kind = notification.kind
+    registered = messages.kind(kind)
+    if registered.build is not None:
+        return registered.build(notification, now)
     booking, request = notification.booking, notification.request
     recipient = booking or request
     discreet = recipient.discreet_emails
     context = base_context(recipient, discreet=discreet)
     attachments = []
-    kind = notification.kind
 
     if booking is not None:
         walk = walk_context(booking.walk, discreet=discreet, now=now)
         context.update(walk=walk, booking=booking, manage_url=booking.manage_url())
         context["repeat_booking"] = notification.key == REPEAT_BOOKING_KEY
-        if kind == Kind.FEEDBACK:
-            context["feedback_url"] = booking.feedback_url()
-        if kind == Kind.YOU_SAID_WE_DID:
-            action = concern_action(notification.key)
-            context["action"] = {
-                "category": action.concern.get_category_display(),
-                "location": neutral(action.concern.location_text, discreet),
-                "note": neutral(action.note, discreet),
-                "status": action.get_status_display(),
-                "partner": neutral(action.get_partner_display(), discreet),
-            }
+        if registered.context is not None:
+            context.update(registered.context(notification, discreet=discreet, now=now))
         if kind in CALENDAR_REQUEST_KINDS:
             attachments.append(
                 calendar_attachment(booking, walk, cancel=False, discreet=discreet, now=now)

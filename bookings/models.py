@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from patrols.models import Borough, Walk
+from patrols.models import BCU, Borough, Walk
 
 from . import links
 from .links import hash_token  # noqa: F401 - where callers have always found it
@@ -153,7 +153,11 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    """The outbox: one row per message per recipient, written with the change that causes it."""
+    """The outbox: one row per message per recipient, written with the change that causes it.
+    Every email the site sends is one of these rows, sent by bookings/delivery.py. The
+    recipient is a booking, a route request, or a BCU (its inspectors, as they are when the
+    message is sent). What each kind says, and when it no longer applies, is in
+    bookings/emails.py or registered by the app that owns the kind (bookings/messages.py)."""
 
     class Kind(models.TextChoices):
         BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed"
@@ -170,12 +174,17 @@ class Notification(models.Model):
         REQUEST_DECLINED = "request_declined", "Route request declined"
         FEEDBACK = "feedback", "Survey after the walk"
         YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
+        DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
 
     booking = models.ForeignKey(
         Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     request = models.ForeignKey(
         WalkRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # The inspectors of this BCU (staff messages: the daily digest).
+    bcu = models.ForeignKey(
+        BCU, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # Tells apart messages of one kind to one recipient, such as one per concern action.
@@ -197,8 +206,9 @@ class Notification(models.Model):
         ordering = ["due_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(booking__isnull=False, request__isnull=True)
-                | Q(booking__isnull=True, request__isnull=False),
+                condition=Q(booking__isnull=False, request__isnull=True, bcu__isnull=True)
+                | Q(booking__isnull=True, request__isnull=False, bcu__isnull=True)
+                | Q(booking__isnull=True, request__isnull=True, bcu__isnull=False),
                 name="notification_has_one_recipient",
             ),
             models.UniqueConstraint(
@@ -210,6 +220,11 @@ class Notification(models.Model):
                 fields=["request", "kind", "key"],
                 condition=Q(request__isnull=False),
                 name="one_notification_per_request_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["bcu", "kind", "key"],
+                condition=Q(bcu__isnull=False),
+                name="one_notification_per_bcu_kind",
             ),
         ]
         indexes = [
@@ -223,4 +238,11 @@ class Notification(models.Model):
         permissions = [("retry_notification", "Can try failed messages again")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.booking or self.request}"
+        return f"{self.get_kind_display()} to {self.addressee}"
+
+    @property
+    def addressee(self) -> str:
+        """Whom it goes to, by reference (never by address), for the admin."""
+        if self.bcu_id is not None:
+            return f"{self.bcu} inspectors"
+        return str(self.booking or self.request)

@@ -15,6 +15,7 @@ from bookings.models import Booking, Notification
 from bookings.services import queue_notification
 from patrols.models import Borough, Walk, bcu_scope
 
+from .messages import action_key
 from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
 
 logger = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ def record_action(
                 queue_notification(
                     kind=Notification.Kind.YOU_SAID_WE_DID,
                     booking=booking,
-                    key=f"action:{action.pk}",
+                    key=action_key(action),
                 )
     return action
 

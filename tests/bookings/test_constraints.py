@@ -79,6 +79,9 @@ def test_a_notification_has_exactly_one_recipient():
         with transaction.atomic():
             Notification.objects.create(kind="booking_confirmed")
     with pytest.raises(IntegrityError, match="notification_has_one_recipient"):
+        with transaction.atomic():
+            Notification.objects.create(booking=booking, bcu=booking.walk.bcu, kind="feedback")
+    with pytest.raises(IntegrityError, match="notification_has_one_recipient"):
         Notification.objects.create(booking=booking, request=request, kind="booking_confirmed")
 
 
