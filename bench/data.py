@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test import Client
 
-from bookings.models import Booking, Notification, hash_token
+from bookings.links import token_hashes
+from bookings.models import Booking, Notification
 from patrols.models import Borough, Officer, RosterAssignment, Walk
 
 
@@ -78,7 +79,8 @@ def bookings(rows: list[tuple[Walk, str, str]], *, created_at: datetime) -> list
             status=status,
             created_at=created_at,
         )
-        booking.manage_token_hash = hash_token(booking.manage_token())
+        for field, value in token_hashes(booking.reference).items():
+            setattr(booking, field, value)
         batch.append(booking)
     return Booking.objects.bulk_create(batch, batch_size=2000)
 

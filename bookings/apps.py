@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class BookingsConfig(AppConfig):
     name = "bookings"
+
+    def ready(self):
+        from . import digest
+
+        digest.register()

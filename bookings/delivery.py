@@ -30,7 +30,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .emails import build_message, concern_action
+from . import links, messages
+from .emails import build_message
 from .models import Booking, Notification
 from .services import publish_notification
 
@@ -58,7 +59,7 @@ REMINDER_LAST_USEFUL = {
     Kind.REMINDER_24H: timedelta(hours=18),
     Kind.REMINDER_2H: timedelta(minutes=30),
 }
-MANAGE_LINK_USEFUL_AFTER_WALK = timedelta(days=7)
+MANAGE_LINK_USEFUL_AFTER_WALK = timedelta(days=links.LINK_DAYS_AFTER_WALK[links.MANAGE])
 
 SENT, RETRYING, FAILED, SKIPPED, RESCHEDULED = (
     "sent",
@@ -142,7 +143,6 @@ def booking_decision(notification: Notification, now: datetime) -> tuple[str, st
         Kind.WAITLISTED: status != Booking.Status.WAITLISTED,
         Kind.PROMOTED: status not in Booking.PLACE_STATUSES,
         Kind.WALK_CHANGED: not booking.is_active or walk.status != walk.Status.SCHEDULED,
-        Kind.FEEDBACK: status != Booking.Status.ATTENDED or hasattr(booking, "feedback"),
     }
     if stale.get(kind):
         return SKIPPED, "Not sent: the booking has changed since, and this no longer applies."
@@ -151,20 +151,21 @@ def booking_decision(notification: Notification, now: datetime) -> tuple[str, st
         return SKIPPED, "Not sent: the walk is over."
     if kind == Kind.MANAGE_LINK and now > walk.ends_at + MANAGE_LINK_USEFUL_AFTER_WALK:
         return SKIPPED, "Not sent: the manage link no longer works."
-    if kind == Kind.YOU_SAID_WE_DID and concern_action(notification.key) is None:
-        return SKIPPED, "Not sent: the action has been deleted."
     return SENT, ""
 
 
 def decide(notification: Notification, now: datetime) -> tuple[str, str | datetime]:
     """(SENT, "") to send now; (SKIPPED, reason); or (RESCHEDULED, new due time)."""
     recipient = notification.booking or notification.request
-    if recipient.anonymised_at is not None:
+    if recipient is not None and recipient.anonymised_at is not None:
         return SKIPPED, "Not sent: her personal data has been removed."
+    reason = messages.stale_reason(notification, now)  # the kind's owner's own rule
+    if reason:
+        return SKIPPED, reason
     if notification.booking is not None:
         return booking_decision(notification, now)
     request = notification.request
-    if notification.kind == Kind.REQUEST_SCHEDULED:
+    if request is not None and notification.kind == Kind.REQUEST_SCHEDULED:
         walk = request.walk
         if request.status != request.Status.SCHEDULED or walk is None:
             return SKIPPED, "Not sent: the request is no longer scheduled."
@@ -201,11 +202,12 @@ def is_server_down(error: Exception) -> bool:
     return isinstance(error, OSError)  # refused, reset, timed out, disconnected
 
 
-def describe(error: Exception, address: str = "") -> str:
-    """The error for the admin, without her email address (mail servers quote it back)."""
+def describe(error: Exception, addresses: Iterable[str] = ()) -> str:
+    """The error for the admin, without the recipients' addresses (mail servers quote them)."""
     text = f"{type(error).__name__}: {error}"
-    if address:
-        text = text.replace(address, "<her address>")
+    for address in addresses:
+        if address:
+            text = text.replace(address, "<her address>")
     return text[:1000]
 
 
@@ -273,14 +275,16 @@ def send_claimed(
         # Whatever went wrong, start the next message on a fresh connection.
         with contextlib.suppress(Exception):  # the connection is already broken
             connection.close()
-        return record_failure(notification, claimed_at, error, now)
+        return record_failure(notification, claimed_at, error, now, message.recipients())
     finish(notification, claimed_at, sent_at=timezone.now(), last_error="")
     return SENT
 
 
-def record_failure(notification: Notification, claimed_at: datetime, error, now) -> str:
+def record_failure(
+    notification: Notification, claimed_at: datetime, error, now, addresses: Iterable[str] = ()
+) -> str:
     attempts = notification.attempts
-    detail = describe(error, (notification.booking or notification.request).email)
+    detail = describe(error, addresses)
     if is_permanent(error) or attempts >= MAX_ATTEMPTS:
         logger.warning("Notification %s failed: %s", notification.pk, detail)
         prefix = "" if is_permanent(error) else f"Gave up after {attempts} attempts. "

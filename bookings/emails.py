@@ -15,14 +15,15 @@ from datetime import datetime
 from email.utils import make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from walkandtalk.mail import build_email
 
+from . import messages
 from .ics import walk_calendar
+from .links import site_url, walk_url
 from .models import Booking, Notification, WalkRequest
 from .services import REPEAT_BOOKING_KEY
 
@@ -98,7 +99,7 @@ def walk_context(walk, *, discreet: bool, now: datetime) -> dict:
         "route_notes": route_notes,
         "cancel_reason": neutral(walk.cancel_reason, discreet),
         "is_route": is_route,
-        "url": f"{settings.SITE_URL}/walks/{walk.code}/",
+        "url": walk_url(walk),
     }
 
 
@@ -112,22 +113,12 @@ def base_context(recipient: Booking | WalkRequest, *, discreet: bool) -> dict:
         "name": recipient.full_name,
         "reference": recipient.reference,
         "site_url": settings.SITE_URL,
-        "walks_url": f"{settings.SITE_URL}/walks/",
-        "request_url": f"{settings.SITE_URL}/request/",
-        "you_said_we_did_url": f"{settings.SITE_URL}/you-said-we-did/",
+        "walks_url": site_url("website:walk_list"),
+        "request_url": site_url("website:request_walk"),
+        "you_said_we_did_url": site_url("website:you_said_we_did"),
         "brand": "Walk bookings" if discreet else "Walk and Talk",
         "team": "The walk bookings team" if discreet else "The Met's Walk and Talk team",
     }
-
-
-def concern_action(key: str):
-    """The action a "you said, we did" row is about (key `action:<pk>`), or None if it is gone.
-    Fetched by name: bookings does not import concerns (imports point the other way)."""
-    prefix, _, pk = key.partition(":")
-    if prefix != "action" or not pk.isdigit():
-        return None
-    action_model = apps.get_model("concerns", "ConcernAction")
-    return action_model.objects.select_related("concern").filter(pk=int(pk)).first()
 
 
 def route_booking(request: WalkRequest) -> Booking | None:
@@ -151,7 +142,7 @@ def calendar_attachment(
     if cancel:
         lines = [
             f"Cancelled. Reference: {booking.reference}",
-            f"Find another walk: {settings.SITE_URL}/walks/",
+            f"Find another walk: {site_url('website:walk_list')}",
         ]
     content = walk_calendar(
         booking=booking,
@@ -180,28 +171,22 @@ def build_message(
 ) -> EmailMultiAlternatives:
     """The email for one outbox row, as it should read now."""
     now = now or timezone.now()
+    kind = notification.kind
+    registered = messages.kind(kind)
+    if registered.build is not None:
+        return registered.build(notification, now)
     booking, request = notification.booking, notification.request
     recipient = booking or request
     discreet = recipient.discreet_emails
     context = base_context(recipient, discreet=discreet)
     attachments = []
-    kind = notification.kind
 
     if booking is not None:
         walk = walk_context(booking.walk, discreet=discreet, now=now)
         context.update(walk=walk, booking=booking, manage_url=booking.manage_url())
         context["repeat_booking"] = notification.key == REPEAT_BOOKING_KEY
-        if kind == Kind.FEEDBACK:
-            context["feedback_url"] = booking.feedback_url()
-        if kind == Kind.YOU_SAID_WE_DID:
-            action = concern_action(notification.key)
-            context["action"] = {
-                "category": action.concern.get_category_display(),
-                "location": neutral(action.concern.location_text, discreet),
-                "note": neutral(action.note, discreet),
-                "status": action.get_status_display(),
-                "partner": neutral(action.get_partner_display(), discreet),
-            }
+        if registered.context is not None:
+            context.update(registered.context(notification, discreet=discreet, now=now))
         if kind in CALENDAR_REQUEST_KINDS:
             attachments.append(
                 calendar_attachment(booking, walk, cancel=False, discreet=discreet, now=now)

@@ -1,31 +1,26 @@
 """The public side: bookings, route requests and the outbox of messages to the women."""
 
-import hashlib
 import secrets
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
-from patrols.models import Borough, Walk
+from patrols.models import BCU, Borough, Walk
+
+from . import links
+from .links import hash_token  # noqa: F401 - where callers have always found it
 
 # No 0/O, 1/I/L, 2/Z, 5/S: a reference read out over the phone is heard right.
 REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
-MANAGE_LINK_DAYS_AFTER_WALK = 7
+MANAGE_LINK_DAYS_AFTER_WALK = links.LINK_DAYS_AFTER_WALK[links.MANAGE]
 
 
 def new_reference() -> str:
     """WT-7K3P-9QXM: short, readable, about 38 bits."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"WT-{chars[:4]}-{chars[4:]}"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class BookingQuerySet(models.QuerySet):
@@ -44,10 +39,7 @@ class BookingQuerySet(models.QuerySet):
 
     def by_manage_token(self, token: str):
         """The booking a manage link opens, while the link is valid (a week after the walk)."""
-        cutoff = timezone.now() - timedelta(days=MANAGE_LINK_DAYS_AFTER_WALK)
-        return self.filter(
-            manage_token_hash=hash_token(token), walk__ends_at__gt=cutoff, anonymised_at=None
-        )
+        return self.filter(links.opens(token, links.MANAGE))
 
 
 class Booking(models.Model):
@@ -83,7 +75,9 @@ class Booking(models.Model):
     )
     discreet_emails = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
+    # Hashes of the secrets in her links, one per purpose (bookings/links.py).
     manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    survey_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
@@ -107,22 +101,23 @@ class Booking(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.manage_token_hash:
-            self.manage_token_hash = hash_token(self.manage_token())
+            for field, value in links.token_hashes(self.reference).items():
+                setattr(self, field, value)
         super().save(*args, **kwargs)
 
     def manage_token(self) -> str:
-        """The secret in her manage and survey links: 256 bits, derived from the reference with
-        the server's key so every email can carry it; the database keeps only its hash."""
-        return salted_hmac(
-            "walkandtalk.bookings.manage", self.reference, algorithm="sha256"
-        ).hexdigest()
+        """The secret in her manage link (bookings/links.py)."""
+        return links.make_token(self.reference, links.MANAGE)
+
+    def survey_token(self) -> str:
+        """The secret in her survey link: another secret, which does not open the manage page."""
+        return links.make_token(self.reference, links.SURVEY)
 
     def manage_url(self) -> str:
-        return f"{settings.SITE_URL}/bookings/manage/{self.manage_token()}/"
+        return links.manage_url(self)
 
     def feedback_url(self) -> str:
-        """The survey after the walk: the same secret, on the survey's own page."""
-        return f"{settings.SITE_URL}/feedback/{self.manage_token()}/"
+        return links.survey_url(self)
 
     @property
     def is_active(self) -> bool:
@@ -181,7 +176,11 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    """The outbox: one row per message per recipient, written with the change that causes it."""
+    """The outbox: one row per message per recipient, written with the change that causes it.
+    Every email the site sends is one of these rows, sent by bookings/delivery.py. The
+    recipient is a booking, a route request, or a BCU (its inspectors, as they are when the
+    message is sent). What each kind says, and when it no longer applies, is in
+    bookings/emails.py or registered by the app that owns the kind (bookings/messages.py)."""
 
     class Kind(models.TextChoices):
         BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed"
@@ -198,12 +197,17 @@ class Notification(models.Model):
         REQUEST_DECLINED = "request_declined", "Route request declined"
         FEEDBACK = "feedback", "Survey after the walk"
         YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
+        DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
 
     booking = models.ForeignKey(
         Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     request = models.ForeignKey(
         WalkRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # The inspectors of this BCU (staff messages: the daily digest).
+    bcu = models.ForeignKey(
+        BCU, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # Tells apart messages of one kind to one recipient, such as one per concern action.
@@ -225,8 +229,9 @@ class Notification(models.Model):
         ordering = ["due_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(booking__isnull=False, request__isnull=True)
-                | Q(booking__isnull=True, request__isnull=False),
+                condition=Q(booking__isnull=False, request__isnull=True, bcu__isnull=True)
+                | Q(booking__isnull=True, request__isnull=False, bcu__isnull=True)
+                | Q(booking__isnull=True, request__isnull=True, bcu__isnull=False),
                 name="notification_has_one_recipient",
             ),
             models.UniqueConstraint(
@@ -238,6 +243,11 @@ class Notification(models.Model):
                 fields=["request", "kind", "key"],
                 condition=Q(request__isnull=False),
                 name="one_notification_per_request_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["bcu", "kind", "key"],
+                condition=Q(bcu__isnull=False),
+                name="one_notification_per_bcu_kind",
             ),
         ]
         indexes = [
@@ -251,4 +261,11 @@ class Notification(models.Model):
         permissions = [("retry_notification", "Can try failed messages again")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.booking or self.request}"
+        return f"{self.get_kind_display()} to {self.addressee}"
+
+    @property
+    def addressee(self) -> str:
+        """Whom it goes to, by reference (never by address), for the admin."""
+        if self.bcu_id is not None:
+            return f"{self.bcu} inspectors"
+        return str(self.booking or self.request)

@@ -1,13 +1,14 @@
-"""Celery tasks: thin wrappers that take ids and call bookings.delivery.
+"""Celery tasks: thin wrappers that call bookings.delivery and bookings.digest.
 
-Both are safe to run twice or at the same time as each other: a row is claimed before it is
-sent. The time comes from the worker's clock in Python, never from the database.
+Each is safe to run twice or at the same time as the others: a row is claimed before it is
+sent, and the digest is queued once a day. The time comes from the worker's clock in Python,
+never from the database.
 """
 
 from celery import shared_task
 from django.utils import timezone
 
-from . import delivery
+from . import delivery, digest
 
 
 @shared_task(name="bookings.tasks.deliver_notification", ignore_result=True)
@@ -22,3 +23,10 @@ def deliver_due_notifications() -> dict:
     """Beat's sweep, every minute: reminders that have come due, retries, and anything whose
     publish was lost (the broker was down when the booking was made)."""
     return dict(delivery.deliver_due_notifications(now=timezone.now()))
+
+
+@shared_task(name="bookings.tasks.send_daily_digest", ignore_result=True)
+def send_daily_digest() -> int:
+    """Beat's 7am run: queue each BCU's digest for its inspectors in the outbox (once a day,
+    however often this runs), which sends it. Returns how many were queued."""
+    return digest.queue_daily_digests(now=timezone.now())

@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings.models import Booking, Notification, hash_token
+from bookings import links
+from bookings.models import Booking, Notification
 from bookings.services import complete_walk, lock_walk, queue_notification
 from patrols.models import Borough, Walk, bcu_scope
 
+from .messages import action_key
 from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
 
 logger = logging.getLogger(__name__)
@@ -24,8 +26,8 @@ LONDON_LAT = (Decimal("51.28"), Decimal("51.70"))
 LONDON_LNG = (Decimal("-0.52"), Decimal("0.34"))
 DESCRIPTION_MAX = 2000
 NOTE_MAX = 2000
-# How long after the walk her survey link works.
-FEEDBACK_DAYS_AFTER_WALK = 30
+# How long after the walk her survey link works (its link's own validity, bookings/links.py).
+FEEDBACK_DAYS_AFTER_WALK = links.LINK_DAYS_AFTER_WALK[links.SURVEY]
 INSPECTORS = "Inspectors"
 
 Attendance = dict[int, str]  # booking id -> Booking.Status.ATTENDED or NO_SHOW
@@ -256,7 +258,7 @@ def record_action(
                 queue_notification(
                     kind=Notification.Kind.YOU_SAID_WE_DID,
                     booking=booking,
-                    key=f"action:{action.pk}",
+                    key=action_key(action),
                 )
     return action
 
@@ -278,16 +280,11 @@ def wants_updates_about(concern: Concern):
 
 def booking_for_feedback(token: str, now: datetime | None = None) -> Booking | None:
     """The booking a survey link opens: she came, the walk ended under 30 days ago, her data
-    is still held. Anything else (a typo, a forged or old link) is None, and says no more."""
-    if not token or len(token) > 128:
-        return None
-    cutoff = (now or timezone.now()) - timedelta(days=FEEDBACK_DAYS_AFTER_WALK)
+    is still held. Anything else (a typo, a forged or old link, her manage link) is None, and
+    says no more."""
     return (
         Booking.objects.filter(
-            manage_token_hash=hash_token(token),
-            status=Booking.Status.ATTENDED,
-            anonymised_at=None,
-            walk__ends_at__gt=cutoff,
+            links.opens(token, links.SURVEY, now), status=Booking.Status.ATTENDED
         )
         .select_related("walk", "walk__borough")
         .first()

@@ -256,9 +256,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
-# The inspectors' digest at 7am London time, before the day's walks are planned.
-CELERY_BEAT_SCHEDULE["patrols-daily-digest"] = {
-    "task": "patrols.tasks.send_daily_digest",
+# The inspectors' digest at 7am London time, before the day's walks are planned: queued in the
+# outbox (one per BCU per day), which sends it.
+CELERY_BEAT_SCHEDULE["bookings-daily-digest"] = {
+    "task": "bookings.tasks.send_daily_digest",
     "schedule": crontab(hour=7, minute=0),
 }
 # The outbox sweep, every minute: reminders come due, retries, rows whose publish was lost.

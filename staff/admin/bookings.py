@@ -284,10 +284,10 @@ class NotificationAdmin(BCUScopedAdmin):
     """The outbox, read-only: what was sent to whom (by reference, never by address), what is
     waiting, and what failed and why. Failed rows can be tried again once the cause is fixed."""
 
-    bcu_field = "booking__walk__bcu"  # rows for route requests: request__borough__bcu, below
+    bcu_field = "booking__walk__bcu"  # rows for route requests and BCUs: below
     list_display = ["kind", "recipient", "state", "due_at", "attempts", "error"]
     list_filter = ["kind", SentFilter, FailedFilter, SkippedFilter]
-    list_select_related = ["booking", "request"]
+    list_select_related = ["booking", "request", "bcu"]
     search_fields = ["booking__reference", "request__reference"]
     date_hierarchy = "due_at"
     ordering = ["-due_at", "-pk"]
@@ -309,15 +309,17 @@ class NotificationAdmin(BCUScopedAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        # Two paths to a BCU (a booking's walk, or a request's borough): scoped here, not by
-        # the single bcu_field the mixin follows.
+        # Three paths to a BCU (a booking's walk, a request's borough, or the BCU itself for
+        # the inspectors' digest): scoped here, not by the single bcu_field the mixin follows.
         queryset = admin.ModelAdmin.get_queryset(self, request)
         scope = request_scope(request)
         if scope is NOWHERE:
             return queryset.none()
         if scope is None:
             return queryset
-        return queryset.filter(Q(booking__walk__bcu=scope) | Q(request__borough__bcu=scope))
+        return queryset.filter(
+            Q(booking__walk__bcu=scope) | Q(request__borough__bcu=scope) | Q(bcu=scope)
+        )
 
     def in_scope(self, request, obj) -> bool:
         scope = request_scope(request)
@@ -327,7 +329,9 @@ class NotificationAdmin(BCUScopedAdmin):
             return True
         if obj.booking_id:
             return obj.booking.walk.bcu_id == scope.pk
-        return obj.request.borough.bcu_id == scope.pk
+        if obj.request_id:
+            return obj.request.borough.bcu_id == scope.pk
+        return obj.bcu_id == scope.pk
 
     def has_add_permission(self, request):
         return False
@@ -343,7 +347,7 @@ class NotificationAdmin(BCUScopedAdmin):
 
     @admin.display(description="to", ordering="booking__reference")
     def recipient(self, notification):
-        return notification.booking or notification.request
+        return notification.addressee
 
     @admin.display(description="state")
     def state(self, notification):

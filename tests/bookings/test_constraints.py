@@ -2,6 +2,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bookings import links
 from bookings.models import Booking, Notification
 from tests.factories import make_booking, make_request, make_walk
 
@@ -60,11 +61,26 @@ def test_manage_token_is_256_bits_and_only_its_hash_is_stored():
     assert not Booking.objects.by_manage_token(tampered).exists()
 
 
+def test_each_link_has_its_own_256_bit_token_and_only_hashes_are_stored():
+    booking = make_booking()
+    manage, survey = booking.manage_token(), booking.survey_token()
+    assert len(survey) == 64 and survey != manage
+    for token in (manage, survey):
+        assert token not in booking.manage_token_hash + booking.survey_token_hash
+    assert booking.survey_token_hash != booking.manage_token_hash
+    assert Booking.objects.filter(links.opens(survey, links.SURVEY)).get() == booking
+    assert not Booking.objects.filter(links.opens(manage, links.SURVEY)).exists()
+    assert not Booking.objects.by_manage_token(survey).exists()
+
+
 def test_a_notification_has_exactly_one_recipient():
     booking, request = make_booking(), make_request()
     with pytest.raises(IntegrityError, match="notification_has_one_recipient"):
         with transaction.atomic():
             Notification.objects.create(kind="booking_confirmed")
+    with pytest.raises(IntegrityError, match="notification_has_one_recipient"):
+        with transaction.atomic():
+            Notification.objects.create(booking=booking, bcu=booking.walk.bcu, kind="feedback")
     with pytest.raises(IntegrityError, match="notification_has_one_recipient"):
         Notification.objects.create(booking=booking, request=request, kind="booking_confirmed")
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,10 +136,32 @@ def test_a_tampered_token_is_a_plain_404(client):
     assert booking.status == Status.CONFIRMED
 
 
+def test_her_survey_link_does_not_open_the_manage_page(client):
+    """A survey link passed on (to a friend, a partner) cannot see or cancel her booking: it is
+    refused exactly as a made-up token is."""
+    walk = make_walk(starts_at=timezone.now() + timedelta(days=1))
+    booking = make_booking(walk=walk)
+    unknown = client.get("/bookings/manage/" + "0" * 64 + "/")
+    for response in (
+        client.get(f"/bookings/manage/{booking.survey_token()}/"),
+        client.post(f"/bookings/manage/{booking.survey_token()}/", {"action": "cancel"}),
+    ):
+        assert_plain_404(response, booking)
+        assert without_nonces(response.content.decode()) == without_nonces(unknown.content.decode())
+    booking.refresh_from_db()
+    assert booking.status == Status.CONFIRMED
+    assert client.get(url(booking)).status_code == 200
+
+
+def without_nonces(html: str) -> str:
+    return re.sub(r'nonce="[^"]*"', "", html)
+
+
 def test_another_bookings_reference_is_not_a_token(client):
     booking = make_booking()
     assert_plain_404(client.get(f"/bookings/manage/{booking.reference}/"), booking)
     assert_plain_404(client.get(f"/bookings/manage/{booking.manage_token_hash}/"), booking)
+    assert_plain_404(client.get(f"/bookings/manage/{booking.survey_token_hash}/"), booking)
 
 
 def test_the_link_works_until_a_week_after_the_walk_and_then_expires(client, time_machine):

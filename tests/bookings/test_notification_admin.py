@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from bookings.models import Notification
 from bookings.services import queue_notification
-from tests.factories import borough, login_staff, make_booking, make_request, make_user, make_walk
+from tests.factories import (
+    bcu,
+    borough,
+    login_staff,
+    make_booking,
+    make_request,
+    make_user,
+    make_walk,
+)
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -131,6 +139,17 @@ def test_an_inspector_sees_only_her_bcus_messages(client, inspector):
     assert theirs.booking.reference not in page
     assert their_request.request.reference not in page
     for notification, status in ((ours, 200), (theirs, 404), (their_request, 404)):
+        url = reverse("admin:bookings_notification_change", args=[notification.pk])
+        assert client.get(url).status_code == status
+
+
+def test_an_inspector_sees_her_own_bcus_digest_and_no_other(client, inspector):
+    ours = Notification.objects.create(bcu=bcu("AS"), kind=Kind.DAILY_DIGEST, key="2026-06-02")
+    theirs = Notification.objects.create(bcu=bcu("AW"), kind=Kind.DAILY_DIGEST, key="2026-06-02")
+    page = client.get(CHANGELIST).content.decode()
+    assert f"{bcu('AS')} inspectors" in page
+    assert f"{bcu('AW')} inspectors" not in page
+    for notification, status in ((ours, 200), (theirs, 404)):
         url = reverse("admin:bookings_notification_change", args=[notification.pk])
         assert client.get(url).status_code == status
 

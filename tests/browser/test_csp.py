@@ -87,7 +87,7 @@ def test_booking_and_the_token_pages_load_with_no_violation(page, live_server, v
     starts = timezone.now() - timedelta(days=1)
     done = make_walk(starts_at=starts, status=Walk.Status.COMPLETED)
     attended = make_booking(walk=done, status="attended")
-    visit(page, f"{live_server.url}/feedback/{attended.manage_token()}/", violations)
+    visit(page, f"{live_server.url}/feedback/{attended.survey_token()}/", violations)
 
 
 def test_staff_sign_in_with_the_second_factor_and_staff_pages_have_no_violation(

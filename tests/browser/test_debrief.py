@@ -110,7 +110,7 @@ def test_the_survey_and_the_public_page_pass_axe(page, live_server, walk):
     Walk.objects.filter(pk=walk.pk).update(status=Walk.Status.COMPLETED)
     booking = make_booking(walk=walk, status="attended")
 
-    page.goto(f"{live_server.url}/feedback/{booking.manage_token()}/")
+    page.goto(f"{live_server.url}/feedback/{booking.survey_token()}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("How was your walk?")
     assert_accessible(page)
     page.get_by_role("button", name="Send my answers").click()

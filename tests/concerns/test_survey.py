@@ -114,7 +114,7 @@ def assert_not_found(response):
 
 
 def test_a_tampered_link_is_not_found(client, booking):
-    token = booking.manage_token()
+    token = booking.survey_token()
     tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
     assert_not_found(client.get(f"/feedback/{tampered}/"))
     assert_not_found(client.post(f"/feedback/{tampered}/", ANSWERS))
@@ -143,6 +143,25 @@ def test_an_anonymised_booking_has_no_survey(client, booking):
     booking.anonymised_at = timezone.now()
     booking.save()
     assert_not_found(client.get(path(booking)))
+
+
+def without_nonces(html: str) -> str:
+    return re.sub(r'nonce="[^"]*"', "", html)
+
+
+def test_her_manage_link_does_not_open_the_survey(client, booking):
+    """Each link carries its own secret: a forwarded manage link cannot answer her survey.
+    It is refused exactly as a made-up token is, so it does not even say it is a real one."""
+    assert booking.manage_token() != booking.survey_token()
+    unknown = client.get("/feedback/" + "0" * 64 + "/")
+    for response in (
+        client.get(f"/feedback/{booking.manage_token()}/"),
+        client.post(f"/feedback/{booking.manage_token()}/", ANSWERS),
+    ):
+        assert_not_found(response)
+        assert without_nonces(response.content.decode()) == without_nonces(unknown.content.decode())
+    assert not Feedback.objects.exists()
+    assert client.get(path(booking)).status_code == 200
 
 
 def test_the_survey_page_has_no_manage_link_token_in_it(client, booking):

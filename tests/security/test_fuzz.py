@@ -154,7 +154,7 @@ def test_the_lost_link_form(client, data):
 def survey_url():
     starts = timezone.now() - timedelta(days=1)
     walk = make_walk(starts_at=starts, status=Walk.Status.COMPLETED)
-    return f"/feedback/{make_booking(walk=walk, status='attended').manage_token()}/"
+    return f"/feedback/{make_booking(walk=walk, status='attended').survey_token()}/"
 
 
 @EXAMPLES

@@ -102,7 +102,7 @@ def test_the_survey_page(client):
     starts = timezone.now() - timedelta(days=1)
     walk = make_walk(starts_at=starts, status=Walk.Status.COMPLETED)
     booking = make_booking(walk=walk, status="attended")
-    response = client.get(f"/feedback/{booking.manage_token()}/", secure=True)
+    response = client.get(f"/feedback/{booking.survey_token()}/", secure=True)
     assert response.status_code == 200
     assert_common_headers(response)
     assert_not_stored(response)

@@ -122,10 +122,10 @@ def test_counts_attendance_statuses_scores_and_concerns_are_kept(walk, booking):
 
 
 def test_her_manage_and_survey_links_stop_working(client, booking):
-    token = booking.manage_token()
+    manage, survey = booking.manage_token(), booking.survey_token()
     purge_personal_data(now=PURGE_DAY)
-    assert client.get(f"/bookings/manage/{token}/").status_code == 404
-    assert client.get(f"/feedback/{token}/").status_code == 404
+    assert client.get(f"/bookings/manage/{manage}/").status_code == 404
+    assert client.get(f"/feedback/{survey}/").status_code == 404
 
 
 def test_a_booking_on_a_later_walk_is_kept(booking):

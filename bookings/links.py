@@ -1,0 +1,88 @@
+"""Her links: the secret token each one carries, and every address an email gives her.
+
+One token per purpose. The manage link (see or cancel her booking) and the survey link (after
+the walk) carry different tokens, so a link she forwarded, or one read over her shoulder, opens
+only its own page. Each token is an HMAC of the booking's reference keyed with the server's
+secret and salted with its purpose: 256 bits no one can guess, made again whenever an email is
+written, and kept in the database only as a SHA-256 hash (Booking.manage_token_hash,
+survey_token_hash), so a copy of the database opens nothing.
+
+A link works while her data is held and for a set time after the walk (LINK_DAYS_AFTER_WALK);
+`opens` is the one check, used by the manage page and the survey alike. Addresses are built
+with reverse() on SITE_URL, never written out by hand.
+
+This module imports no model, so bookings.models can use it.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+MANAGE = "manage"
+SURVEY = "survey"
+
+# The HMAC salt of each purpose. The manage salt is the one every link sent so far was made
+# with: those links keep working.
+SALTS = {MANAGE: "walkandtalk.bookings.manage", SURVEY: "walkandtalk.bookings.survey"}
+# The field holding each purpose's hash.
+HASH_FIELDS = {MANAGE: "manage_token_hash", SURVEY: "survey_token_hash"}
+# How long after the walk each link opens its page.
+LINK_DAYS_AFTER_WALK = {MANAGE: 7, SURVEY: 30}
+# Longer than any token we make (64 hex digits): anything longer is not worth hashing.
+TOKEN_MAX = 128
+
+
+def make_token(reference: str, purpose: str) -> str:
+    """The secret in her `purpose` link for the booking with this reference."""
+    return salted_hmac(SALTS[purpose], reference, algorithm="sha256").hexdigest()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_hashes(reference: str) -> dict[str, str]:
+    """The stored hash of every purpose's token: {field name: hash}."""
+    return {
+        field: hash_token(make_token(reference, purpose)) for purpose, field in HASH_FIELDS.items()
+    }
+
+
+def link_expires(purpose: str, walk_ends_at: datetime) -> datetime:
+    return walk_ends_at + timedelta(days=LINK_DAYS_AFTER_WALK[purpose])
+
+
+def opens(token: str, purpose: str, now: datetime | None = None) -> Q:
+    """The filter on bookings for the one booking (if any) that this token opens for this
+    purpose: its hash matches this purpose's, the link has not expired and her data is held.
+    A token made for another purpose, a typo or an old link matches nothing."""
+    if not token or len(token) > TOKEN_MAX:
+        return Q(pk__in=[])
+    cutoff = (now or timezone.now()) - timedelta(days=LINK_DAYS_AFTER_WALK[purpose])
+    return Q(
+        **{HASH_FIELDS[purpose]: hash_token(token)},
+        walk__ends_at__gt=cutoff,
+        anonymised_at=None,
+    )
+
+
+def site_url(viewname: str, *args) -> str:
+    """The full address of one of the site's pages, for an email."""
+    return settings.SITE_URL + reverse(viewname, args=args)
+
+
+def manage_url(booking) -> str:
+    return site_url("website:manage", make_token(booking.reference, MANAGE))
+
+
+def survey_url(booking) -> str:
+    return site_url("website:feedback", make_token(booking.reference, SURVEY))
+
+
+def walk_url(walk) -> str:
+    return site_url("website:walk_detail", walk.code)

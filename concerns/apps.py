@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ConcernsConfig(AppConfig):
+    name = "concerns"
+
+    def ready(self):
+        from . import messages
+
+        messages.register()
