@@ -40,3 +40,21 @@ def test_migrations_depend_only_on_apps_at_or_below_their_own():
         if parent.key[0] in level and level[parent.key[0]] > level[key[0]]
     ]
     assert upward == []
+
+
+def test_no_app_reaches_up_by_name():
+    """apps.get_model("higher_app", ...) would hide an upward dependency from lint-imports: a
+    lower app lets a higher one take part through a signal or a registry instead."""
+    level = depth()
+    reaches = []
+    for app, app_level in level.items():
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            text = path.read_text()
+            for other, other_level in level.items():
+                if other_level > app_level and (
+                    f'get_model("{other}"' in text or f"get_model('{other}'" in text
+                ):
+                    reaches.append(f"{path.relative_to(ROOT)} -> {other}")
+    assert reaches == []
