@@ -16,12 +16,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from privacy.services import erase_personal_data, export_personal_data
-from walkandtalk.text import PlainTextForm
+from walkandtalk.forms import StyledForm
 
 logger = logging.getLogger(__name__)
 
 
-class PersonalDataForm(PlainTextForm, forms.Form):
+class PersonalDataForm(StyledForm):
     email = forms.EmailField(
         label="Her email address",
         max_length=254,

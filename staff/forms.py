@@ -15,7 +15,7 @@ from concerns.services import (
     NewConcern,
     in_london,
 )
-from walkandtalk.forms import LengthCheckedCharField, StyledForm
+from walkandtalk.forms import ChoiceButtons, LengthCheckedCharField, StyledForm
 from walkandtalk.text import PlainTextModelForm
 
 MAX_CONCERNS_PER_DEBRIEF = 20
@@ -35,15 +35,11 @@ class AttendanceForm(StyledForm):
             self.fields[f"booking_{booking.pk}"] = forms.ChoiceField(
                 label=booking.full_name,
                 choices=self.CHOICES,
-                widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+                widget=ChoiceButtons,
                 error_messages={"required": f"Choose whether {booking.full_name} came"},
             )
             if booking.status in (Booking.Status.ATTENDED, Booking.Status.NO_SHOW):
                 self.initial.setdefault(f"booking_{booking.pk}", booking.status)
-
-    def rows(self):
-        """(booking, bound field) pairs for the template."""
-        return [(booking, self[f"booking_{booking.pk}"]) for booking in self.bookings]
 
     def attendance(self) -> dict[int, str]:
         return {b.pk: self.cleaned_data[f"booking_{b.pk}"] for b in self.bookings}

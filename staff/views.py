@@ -21,7 +21,7 @@ from concerns.services import (
     debrief_state,
 )
 from patrols.models import Officer, RosterAssignment, Walk, bcu_scope
-from walkandtalk.forms import error_links
+from walkandtalk.forms import ErrorSummary, error_links
 
 from .forms import MAX_CONCERNS_PER_DEBRIEF, AttendanceForm, ConcernForm, ConcernFormSet
 
@@ -91,7 +91,7 @@ def _debrief_page(request, walk, state, attendance_form, formset, *, errors=(), 
         "closes_at": debrief_closes_at(walk),
         "attendance_form": attendance_form,
         "formset": formset,
-        "error_links": links,
+        "error_summary": ErrorSummary(links),
         "logged": walk.concerns.order_by("logged_at", "pk"),
         "can_add_more": len(formset.forms) < MAX_CONCERNS_PER_DEBRIEF,
     }

@@ -22,14 +22,14 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from walkandtalk.text import PlainTextForm
+from walkandtalk.forms import StyledForm
 
 logger = logging.getLogger(__name__)
 
 DEVICE_NAME = "Authenticator app"
 
 
-class CodeForm(PlainTextForm, forms.Form):
+class CodeForm(StyledForm):
     code = forms.RegexField(
         label="Code from your authenticator app",
         regex=r"^\s*\d{6}\s*$",

@@ -12,17 +12,16 @@ from concerns.models import SCALE
 from concerns.services import SurveyAnswers
 from patrols.models import Borough
 from walkandtalk.forms import LengthCheckedCharField, StyledForm
-from walkandtalk.text import ONE_LINE, PlainTextForm
+from walkandtalk.text import ONE_LINE
 
 PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
 CHECKED, UNCHECKED = {"on", "true", "1"}, {"", "off", "false", "0"}
 
 
-class PublicForm(PlainTextForm, forms.Form):
-    """Every public form: special characters are refused in every text field (the rule is
-    walkandtalk.text's); multi-line text may have line breaks, stored as \\n."""
-
-    template_name = "bookings/includes/form_fields.html"
+class PublicForm(StyledForm):
+    """Every public form, in the GOV.UK layout (walkandtalk.forms): special characters are
+    refused in every text field (the rule is walkandtalk.text's); multi-line text may have line
+    breaks, stored as \\n."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -393,6 +392,21 @@ class FeedbackForm(StyledForm):
         label="Email me about what is done about the concerns raised on my walk",
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Hints with a link: built here, where the URLs can be looked up.
+        comments = self.fields["comments"]
+        comments.help_text = format_html(
+            '{} <a href="{}">How to report a crime or get help</a>.',
+            comments.help_text,
+            reverse("website:help"),
+        )
+        self.fields["wants_updates"].help_text = format_html(
+            "We will only email you about this, and only when something has been done. You can "
+            'also see it on our <a href="{}">“You said, we did” page</a>.',
+            reverse("website:you_said_we_did"),
+        )
 
     def answers(self) -> SurveyAnswers:
         return SurveyAnswers(**self.cleaned_data)

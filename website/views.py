@@ -27,7 +27,6 @@ from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
 from patrols.models import BCU, Walk
-from walkandtalk.forms import error_links
 from walkandtalk.ratelimit import rate_limit
 
 from . import pagecache
@@ -354,7 +353,7 @@ def feedback(request, token):
         status = 400
     else:
         form, status = FeedbackForm(), 200
-    context = {"form": form, "walk": booking.walk, "error_links": error_links(form)}
+    context = {"form": form, "walk": booking.walk}
     return render(request, "concerns/feedback.html", context, status=status)
 
 

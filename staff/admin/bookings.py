@@ -17,8 +17,9 @@ from bookings.delivery import retry_notifications
 from bookings.models import Notification, WalkRequest
 from bookings.services import decline_request, schedule_request
 from patrols.models import Officer
+from walkandtalk.forms import StyledForm
 
-from .patrols import NOWHERE, BCUScopedAdmin, DescribedForm, request_scope
+from .patrols import NOWHERE, BCUScopedAdmin, request_scope
 
 OVERDUE = timedelta(days=3)  # the daily digest chases requests older than this
 
@@ -50,7 +51,7 @@ class RequestStatusFilter(admin.SimpleListFilter):
 DURATIONS = [(60, "1 hour"), (90, "1 and a half hours"), (120, "2 hours")]
 
 
-class ScheduleRequestForm(DescribedForm):
+class ScheduleRequestForm(StyledForm):
     starts_at = forms.DateTimeField(
         label="When does the walk start?",
         help_text="London time. Check it against the times she asked for.",
@@ -88,7 +89,7 @@ class ScheduleRequestForm(DescribedForm):
         return starts_at
 
 
-class DeclineRequestForm(DescribedForm):
+class DeclineRequestForm(StyledForm):
     reason = forms.CharField(
         label="Why can the police not walk her route?",
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -37,7 +37,8 @@ from patrols.services import (
     unroster_officer,
 )
 from walkandtalk.audit import HistoryAdmin
-from walkandtalk.text import PlainTextAdmin, PlainTextForm, PlainTextModelForm
+from walkandtalk.forms import StyledForm
+from walkandtalk.text import PlainTextAdmin, PlainTextModelForm
 
 admin.site.site_header = "Walk and Talk administration"
 admin.site.site_title = "Walk and Talk admin"
@@ -651,22 +652,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         )
 
 
-class DescribedForm(PlainTextForm, forms.Form):
-    """A form whose fields name their hint and error in aria-describedby (GOV.UK's pattern),
-    as admin/includes/wt_form.html renders them."""
-
-    def full_clean(self):
-        super().full_clean()
-        for name, field in self.fields.items():
-            bound = self[name]
-            ids = [f"{bound.auto_id}_helptext"] if field.help_text else []
-            if bound.errors:
-                ids.append(f"{bound.auto_id}_error")
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
-
-
-class RepeatWeeklyForm(DescribedForm):
+class RepeatWeeklyForm(StyledForm):
     weeks = forms.IntegerField(
         label="For how many weeks?",
         min_value=1,
@@ -676,7 +662,7 @@ class RepeatWeeklyForm(DescribedForm):
     )
 
 
-class CancelWalkForm(DescribedForm):
+class CancelWalkForm(StyledForm):
     reason = forms.CharField(
         label="Why is the walk cancelled?",
         widget=forms.Textarea(attrs={"rows": 3}),

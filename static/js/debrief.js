@@ -3,10 +3,6 @@
 (function () {
   "use strict";
 
-  // After a failed submit, take keyboard and screen reader users straight to the problems.
-  var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
-
   if (!("geolocation" in navigator)) return;
 
   function say(statusId, message) {

@@ -115,6 +115,7 @@ def test_the_survey_and_the_public_page_pass_axe(page, live_server, walk):
     assert_accessible(page)
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose how safe you felt before the walk")
+    expect(page.get_by_role("alert")).to_be_focused()
     assert_accessible(page)
     for question, answer in [
         ("Before the walk, how safe", "2: Quite unsafe"),

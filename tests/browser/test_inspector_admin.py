@@ -1,18 +1,19 @@
 """An inspector in a real browser: logs in to the admin, creates a walk, rosters two officers,
-and finds it on the public list; she cannot reach another BCU's walk by its URL. An officer
-sees the walk on /staff/."""
+and finds it on the public list; she cannot reach another BCU's walk by its URL; the admin's
+own form pages show the site's GOV.UK error summary. An officer sees the walk on /staff/."""
 
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from patrols.models import Walk
 from patrols.services import roster_officer
 from tests.browser.conftest import assert_accessible, enter_security_code, live
-from tests.factories import borough, make_officer, make_user, make_walk
+from tests.factories import borough, make_officer, make_request, make_user, make_walk
 
 pytestmark = [pytest.mark.browser, live]
 
@@ -77,6 +78,26 @@ def test_an_inspector_cannot_reach_another_bcus_walk_by_its_url(page, live_serve
     assert response.status == 404
     expect(page.locator("body")).not_to_contain_text("Victoria station")
     page.screenshot(path="/tmp/h2_other_bcu_404.png", full_page=True)
+
+
+def test_an_admin_form_page_leads_her_from_its_error_summary_to_each_field(page, live_server):
+    inspector = make_user("Inspectors", officer_bcu="AS")
+    make_officer(name="Amira Begum", collar_number="101AS")
+    walk_request = make_request()
+    log_in(page, live_server, inspector)
+    page.goto(
+        live_server.url + reverse("admin:bookings_walkrequest_schedule", args=[walk_request.pk])
+    )
+    page.get_by_role("button", name="Schedule the walk and tell her").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_be_focused()
+    assert_accessible(page)
+    summary.get_by_role("link", name="Choose the officers who will walk with her.").click()
+    expect(page.get_by_label("Police Constable Amira Begum (101AS)")).to_be_focused()
+    summary.get_by_role("link", name="Enter where she meets the officers.").click()
+    expect(page.get_by_label("Meeting point")).to_be_focused()
 
 
 def test_an_officer_sees_her_walk_on_the_staff_page(page, live_server):

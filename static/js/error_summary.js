@@ -1,5 +1,6 @@
-// Public forms: after a failed submit, move focus to the error summary so it is read out and
-// seen first; its links then move focus to the field (and bring its label into view).
+// Every form's GOV.UK error summary (templates/bootstrap5/errors.html): after a failed submit,
+// move focus to it so it is read out and seen first; its links then move focus to the field
+// (and bring its label or legend into view).
 (function () {
   "use strict";
   var summary = document.getElementById("error-summary");
