@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import constants
-from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -166,8 +166,9 @@ def test_her_messages_are_shown_and_never_kept_for_others(client):
     client.get("/walks/")
     client.get("/walks/")  # kept whole for visitors without cookies
     storage = CookieStorage(RequestFactory().get("/"))
-    client.cookies["messages"] = storage._encode(
-        [Message(constants.SUCCESS, "Your booking is cancelled.")]
-    )
+    storage.add(constants.SUCCESS, "Your booking is cancelled.")
+    sent = HttpResponse()
+    storage.update(sent)  # the cookie the messages middleware would set
+    client.cookies["messages"] = sent.cookies["messages"].value
     assert "Your booking is cancelled." in client.get("/walks/").content.decode()
     assert "Your booking is cancelled." not in Client().get("/walks/").content.decode()

@@ -60,8 +60,8 @@ def autocompleted_relations(model_admin) -> list[str]:
         for field in model_admin.model._meta.get_fields()
         if field.is_relation
         and not field.auto_created
-        and field.related_model in admin.site._registry
-        and admin.site._registry[field.related_model].search_fields
+        and admin.site.is_registered(field.related_model)
+        and admin.site.get_model_admin(field.related_model).search_fields
     ]
 
 
