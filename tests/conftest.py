@@ -76,3 +76,20 @@ def pytest_fixture_setup(fixturedef, request):
                 connection._test_serialized_contents = _serialized_contents[connection.alias]
     return (yield)
 
+
+QUERY_COUNTING_FIXTURES = {"django_assert_num_queries", "django_assert_max_num_queries"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The query- and statement-count tests carry the `querycount` marker, so they can be run
+    alone (`-m querycount`) after a change to a page or a service. One that counts with
+    pytest-django's fixtures and forgets the marker stops the run here; one that counts with
+    CaptureQueriesContext is marked by hand."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if QUERY_COUNTING_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("querycount") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("Mark these query-count tests querycount: " + ", ".join(unmarked))

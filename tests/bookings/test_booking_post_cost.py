@@ -47,6 +47,7 @@ def statements(captured) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
+@pytest.mark.querycount
 @pytest.mark.parametrize("capacity", [8, 1], ids=["confirmed", "waitlisted"])
 def test_a_booking_post_sends_seven_statements(client, local_cache, capacity):
     walk = make_walk(capacity=capacity)
@@ -76,6 +77,7 @@ def test_a_booking_post_sends_seven_statements(client, local_cache, capacity):
         assert kinds == {"waitlisted"}
 
 
+@pytest.mark.querycount
 def test_the_count_of_a_booking_post_does_not_grow_with_the_walks_bookings(client, local_cache):
     walk = make_walk(capacity=40)
     for _ in range(30):
@@ -114,6 +116,7 @@ def test_the_walk_is_full_when_its_last_place_is_taken_by_the_count_under_the_lo
 # --- queue_notifications: one INSERT ... ON CONFLICT, the re-arm of update_or_create kept ---
 
 
+@pytest.mark.querycount
 def test_queue_notifications_writes_every_row_in_one_statement_in_the_order_asked():
     booking = make_booking()
     later = timezone.now() + timedelta(days=1)
@@ -244,6 +247,7 @@ def redis_store(settings):
     redis.close()
 
 
+@pytest.mark.querycount
 def test_the_rate_limiter_counts_a_post_in_one_round_trip_to_redis(redis_store, monkeypatch):
     from redis.connection import Connection
 

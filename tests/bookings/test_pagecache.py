@@ -34,6 +34,7 @@ def walk_queries(client, url) -> tuple[str, list[str]]:
     return response.content.decode(), sql
 
 
+@pytest.mark.querycount
 @pytest.mark.parametrize("path", ["/walks/", "/walks/?borough=lambeth&page=1", "walk"])
 def test_a_page_asked_for_again_is_served_without_a_query_of_the_walks(client, path):
     walk = make_walk(capacity=4)
@@ -145,6 +146,7 @@ def nonces(response) -> tuple[str, list[str]]:
     return header, re.findall(r'nonce="([^"]+)"', response.content.decode())
 
 
+@pytest.mark.querycount
 def test_a_visitor_without_cookies_is_given_the_whole_page_with_her_own_nonce(client):
     walk = make_walk(capacity=4)
     first = client.get("/walks/")

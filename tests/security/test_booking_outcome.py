@@ -113,6 +113,7 @@ def work_done(path, data, django_capture_on_commit_callbacks):
     return response["Location"], len(statements), publishes
 
 
+@pytest.mark.querycount
 def test_a_repeat_booking_does_the_same_work_as_a_first_one(django_capture_on_commit_callbacks):
     walk = make_walk(capacity=5)
     make_booking(walk=walk, email=VICTIM)
@@ -129,6 +130,7 @@ def test_a_repeat_booking_does_the_same_work_as_a_first_one(django_capture_on_co
     assert Notification.objects.filter(kind=Notification.Kind.MANAGE_LINK).count() == 1
 
 
+@pytest.mark.querycount
 def test_the_lost_link_form_does_the_same_work_for_a_known_and_an_unknown_address(
     django_capture_on_commit_callbacks,
 ):
