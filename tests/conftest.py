@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache, caches
+from django.test import override_settings
 
 from walkandtalk import breaker
 
@@ -19,6 +20,15 @@ CHROMIUM_ARGS = [
 def browser_type_launch_args(browser_type_launch_args):
     """Playwright drives Debian's Chromium; it cannot download browsers of its own here."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Django's PBKDF2 takes a quarter of a second per password, and many tests make a user or
+    sign one in. Hash with MD5 here: fast and worthless, so for tests only. The production
+    hasher has its own test (tests/security/test_password_hasher.py), which puts it back."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +75,21 @@ def pytest_fixture_setup(fixturedef, request):
             elif connection.alias in _serialized_contents:
                 connection._test_serialized_contents = _serialized_contents[connection.alias]
     return (yield)
+
+
+QUERY_COUNTING_FIXTURES = {"django_assert_num_queries", "django_assert_max_num_queries"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The query- and statement-count tests carry the `querycount` marker, so they can be run
+    alone (`-m querycount`) after a change to a page or a service. One that counts with
+    pytest-django's fixtures and forgets the marker stops the run here; one that counts with
+    CaptureQueriesContext is marked by hand."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if QUERY_COUNTING_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("querycount") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("Mark these query-count tests querycount: " + ", ".join(unmarked))

@@ -1,57 +1,118 @@
+"""seed_demo: the demo `make run` loads. The full-size demo is seeded once, for the tests that
+read it; the others run the small demo that --weeks, --past-weeks and --bcu make, which takes
+every path the full one takes (test_the_small_demo_takes_every_path_of_the_full_one)."""
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import override_settings
 
 from bookings.models import Booking, WalkRequest
-from concerns.models import Concern, ConcernAction, Feedback
+from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback
 from patrols.models import BCU, Officer, RosterAssignment, Walk
 
 pytestmark = pytest.mark.django_db
 
 MODELS = [Walk, Officer, RosterAssignment, Booking, WalkRequest, Concern, ConcernAction, Feedback]
+# The demo is laid out around "today": the same day for every test.
+NOW = datetime(2026, 3, 11, 17, 0, tzinfo=ZoneInfo("Europe/London"))
+# Central South (the demo logins' BCU), a week ahead and eleven back: week 11's walk is cancelled.
+SMALL = {"weeks": 1, "past_weeks": 11, "bcus": ["AS"]}
 
 
 def counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
+def seed_demo(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+class TestTheFullDemo:
+    """The full-size demo, with DEBUG on, seeded once for these tests (a class, so that it is
+    gone before the module's other tests, which start from an empty database)."""
+
+    @pytest.fixture(scope="class")
+    def full_demo(self, django_db_setup, django_db_blocker):
+        """Seeded inside a transaction rolled back after the last of these tests: each test
+        runs in a savepoint within it, so sees the demo and leaves it as it found it. Yields
+        what the command printed."""
+        with django_db_blocker.unblock(), transaction.atomic():
+            with time_machine.travel(NOW, tick=False), override_settings(DEBUG=True):
+                output = seed_demo()
+            yield output
+            transaction.set_rollback(True)
+
+    def test_it_gives_every_bcu_officers_and_upcoming_walks(self, full_demo):
+        assert all(counts().values()), counts()
+        for bcu in BCU.objects.all():
+            assert bcu.officers.count() >= 4
+            assert Walk.objects.upcoming().bookable().in_bcu(bcu).exists()
+        assert Concern.objects.filter(walk__isnull=False).exists()
+
+    def test_it_prints_working_logins_when_debug(self, full_demo):
+        inspector = User.objects.get(username="inspector")
+        password = next(
+            line.split()[-1] for line in full_demo.splitlines() if " inspector " in line
+        )
+        assert inspector.check_password(password)
+        assert inspector.groups.filter(name="Inspectors").exists()
+        assert inspector.officer.bcu.code == "AS"
+        assert User.objects.get(username="commander").officer.bcu is None
+
+
+def test_the_small_demo_takes_every_path_of_the_full_one():
+    seed_demo(**SMALL)
+    assert all(counts().values()), counts()
+    assert set(Walk.objects.values_list("bcu__code", flat=True)) == {"AS"}
+    assert set(Officer.objects.values_list("bcu__code", flat=True)) == {"AS"}
+    assert Walk.objects.past().filter(status=Walk.Status.CANCELLED).exists()
+    assert Walk.objects.upcoming().bookable().exists()
+    upcoming = Walk.objects.upcoming().with_counts()
+    assert upcoming.filter(officer_count=1).exists()  # short of officers
+    assert upcoming.filter(officer_count=2).exists()
+    assert ConcernAction.objects.filter(status=ConcernStatus.REFERRED).exists()
+    assert ConcernAction.objects.filter(status=ConcernStatus.ACTIONED).exists()
+
+
+def test_an_unknown_bcu_is_refused():
+    with pytest.raises(CommandError, match="No BCU has the code XX"):
+        seed_demo(bcus=["AS", "XX"])
+    assert not Walk.objects.exists()
+
+
 def test_seed_demo_is_idempotent(settings):
     settings.DEBUG = True
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seed_demo(**SMALL)
     first = counts()
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seed_demo(**SMALL)
     assert counts() == first
     assert all(first.values()), first
 
 
-def test_seed_demo_gives_every_bcu_officers_and_upcoming_walks():
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    for bcu in BCU.objects.all():
-        assert bcu.officers.count() >= 4
-        assert Walk.objects.upcoming().bookable().in_bcu(bcu).exists()
-    assert Concern.objects.filter(walk__isnull=False).exists()
-
-
-def test_demo_users_and_passwords_only_when_debug(settings, capsys):
+def test_no_demo_users_or_passwords_unless_debug(settings):
     settings.DEBUG = False
-    call_command("seed_demo")
+    assert "Demo logins" not in seed_demo(**SMALL)
     assert not User.objects.exists()
-    assert "Demo logins" not in capsys.readouterr().out
-
-    settings.DEBUG = True
-    call_command("seed_demo")
-    out = capsys.readouterr().out
-    inspector = User.objects.get(username="inspector")
-    password = next(line.split()[-1] for line in out.splitlines() if " inspector " in line)
-    assert inspector.check_password(password)
-    assert inspector.groups.filter(name="Inspectors").exists()
-    assert inspector.officer.bcu.code == "AS"
-    assert User.objects.get(username="commander").officer.bcu is None
 
 
 def test_volume_options_top_up_to_the_numbers_asked():
-    call_command("seed_demo", walks=500, concerns=1500, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seed_demo(walks=500, concerns=1500, **SMALL)
     assert Walk.objects.count() >= 500
     assert Concern.objects.count() == 1500
-    call_command("seed_demo", walks=500, concerns=1500, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seed_demo(walks=500, concerns=1500, **SMALL)
     assert Concern.objects.count() == 1500

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from redis import Redis
 
 from bookings.models import Booking, Notification
 from bookings.services import queue_notification, queue_notifications
@@ -47,6 +47,7 @@ def statements(captured) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
+@pytest.mark.querycount
 @pytest.mark.parametrize("capacity", [8, 1], ids=["confirmed", "waitlisted"])
 def test_a_booking_post_sends_seven_statements(client, local_cache, capacity):
     walk = make_walk(capacity=capacity)
@@ -76,6 +77,7 @@ def test_a_booking_post_sends_seven_statements(client, local_cache, capacity):
         assert kinds == {"waitlisted"}
 
 
+@pytest.mark.querycount
 def test_the_count_of_a_booking_post_does_not_grow_with_the_walks_bookings(client, local_cache):
     walk = make_walk(capacity=40)
     for _ in range(30):
@@ -114,6 +116,7 @@ def test_the_walk_is_full_when_its_last_place_is_taken_by_the_count_under_the_lo
 # --- queue_notifications: one INSERT ... ON CONFLICT, the re-arm of update_or_create kept ---
 
 
+@pytest.mark.querycount
 def test_queue_notifications_writes_every_row_in_one_statement_in_the_order_asked():
     booking = make_booking()
     later = timezone.now() + timedelta(days=1)
@@ -224,7 +227,7 @@ def test_an_expired_outcome_cookie_is_removed(local_cache, time_machine):
 
 
 @pytest.fixture
-def redis_cache(settings):
+def redis_store(settings):
     url = os.environ.get("CELERY_BROKER_URL", "")
     if not url.startswith("redis://"):
         pytest.skip("needs Redis (CELERY_BROKER_URL)")
@@ -237,14 +240,15 @@ def redis_cache(settings):
         "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "p"},
     }
     settings.PUBLIC_FORM_RATE_LIMIT = "2/600"
-    cache = caches["default"]
-    yield cache
-    client = cache._cache.get_client(write=True)
-    for key in client.scan_iter(f"test-post-cost-{os.getpid()}:*"):
-        client.delete(key)
+    redis = Redis.from_url(url)  # the store behind the cache, read directly
+    yield redis
+    for key in redis.scan_iter(f"test-post-cost-{os.getpid()}:*"):
+        redis.delete(key)
+    redis.close()
 
 
-def test_the_rate_limiter_counts_a_post_in_one_round_trip_to_redis(redis_cache, monkeypatch):
+@pytest.mark.querycount
+def test_the_rate_limiter_counts_a_post_in_one_round_trip_to_redis(redis_store, monkeypatch):
     from redis.connection import Connection
 
     sent = []
@@ -263,6 +267,5 @@ def test_the_rate_limiter_counts_a_post_in_one_round_trip_to_redis(redis_cache, 
     assert len(sent) == 1  # SET NX EX and INCR, sent together
     assert client.post(f"/walks/{walk.code}/book/", {}).status_code == 400
     assert client.post(f"/walks/{walk.code}/book/", {}).status_code == 429
-    redis = redis_cache._cache.get_client(write=True)
-    [key] = redis.keys(f"test-post-cost-{os.getpid()}:*:ratelimit:*")
-    assert 600 < redis.ttl(key) <= 605
+    [key] = redis_store.keys(f"test-post-cost-{os.getpid()}:*:ratelimit:*")
+    assert 600 < redis_store.ttl(key) <= 605

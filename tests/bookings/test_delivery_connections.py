@@ -73,6 +73,7 @@ def sweep_queries(count: int) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
+@pytest.mark.querycount
 def test_a_sweep_reads_its_batch_in_one_query_and_records_each_row_once(counting_sink):
     few = sweep_queries(2)
     many = sweep_queries(12)

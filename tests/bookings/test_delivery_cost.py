@@ -33,6 +33,7 @@ def synchronous_commit() -> str:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.querycount
 def test_a_sweep_records_its_messages_with_asynchronous_commits_and_puts_the_setting_back(
     smtp_sink,  # noqa: F811 - the fixture
 ):
@@ -49,6 +50,7 @@ def test_a_sweep_records_its_messages_with_asynchronous_commits_and_puts_the_set
     assert len(smtp_sink.messages) == 3
 
 
+@pytest.mark.querycount
 def test_one_message_sent_on_its_own_commits_durably(smtp_sink):  # noqa: F811 - the fixture
     [notification] = queue_confirmations(1)
     with CaptureQueriesContext(connection) as captured:
@@ -56,6 +58,7 @@ def test_one_message_sent_on_its_own_commits_durably(smtp_sink):  # noqa: F811 -
     assert not any("synchronous_commit" in query["sql"] for query in captured.captured_queries)
 
 
+@pytest.mark.querycount
 def test_each_message_costs_one_statement_the_update_recording_it_as_sent(
     smtp_sink,  # noqa: F811 - the fixture
 ):
@@ -145,6 +148,7 @@ def test_a_discreet_message_is_built_once_and_what_was_checked_is_what_is_sent(
     assert "police" not in received.as_string().lower()
 
 
+@pytest.mark.querycount
 def test_a_batch_of_bookings_rows_is_read_in_one_query_joined_to_what_they_need_unsorted(
     smtp_sink,  # noqa: F811 - the fixture
 ):

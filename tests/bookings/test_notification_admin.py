@@ -110,6 +110,7 @@ def test_retrying_failed_rows_re_arms_them(client, superuser, django_capture_on_
     assert len(callbacks) == 1  # published to a worker after commit
 
 
+@pytest.mark.querycount
 def test_the_changelist_makes_the_same_number_of_queries_however_many_rows(
     client, superuser, django_assert_max_num_queries
 ):

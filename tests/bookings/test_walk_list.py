@@ -134,6 +134,7 @@ def add_walks(count):
         make_assignment(walk, make_officer())
 
 
+@pytest.mark.querycount
 @pytest.mark.parametrize("url", ["/walks/", "/walks/?borough=lambeth", "/walks/?bcu=AS"])
 def test_the_list_takes_the_same_number_of_queries_for_2_walks_or_20(client, url):
     add_walks(2)

@@ -32,6 +32,7 @@ def list_queries(client) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
+@pytest.mark.querycount
 def test_the_walk_list_never_joins_bookings_or_roster_across_every_upcoming_walk(client):
     busy_walks(3)
     for sql in list_queries(client):
@@ -41,6 +42,7 @@ def test_the_walk_list_never_joins_bookings_or_roster_across_every_upcoming_walk
         assert 'JOIN "patrols_rosterassignment"' not in sql
 
 
+@pytest.mark.querycount
 def test_the_walk_list_costs_the_same_queries_for_three_walks_as_for_thirty(client):
     busy_walks(3)
     few = list_queries(client)

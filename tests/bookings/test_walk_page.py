@@ -93,6 +93,7 @@ def test_an_unknown_walk_is_a_404(client):
     assert client.get("/walks/not-a-code/").status_code == 404
 
 
+@pytest.mark.querycount
 def test_the_walk_page_takes_the_same_number_of_queries_however_many_bookings_and_walks(client):
     walk = make_walk(capacity=30)
     with CaptureQueriesContext(connection) as few:

@@ -244,6 +244,7 @@ def test_a_concern_added_in_the_admin_must_be_in_london(client, inspector):
     assert not Concern.objects.exists()
 
 
+@pytest.mark.querycount
 def test_the_concern_list_takes_the_same_number_of_queries_for_more_rows(
     client, inspector, django_assert_max_num_queries
 ):
@@ -286,6 +287,7 @@ def test_survey_answers_are_scoped_to_the_commanders_bcu(client):
     assert client.get(reverse("admin:concerns_feedback_change", args=[other.pk])).status_code == 200
 
 
+@pytest.mark.querycount
 def test_the_survey_list_takes_the_same_number_of_queries_for_more_rows(
     client, django_assert_max_num_queries
 ):

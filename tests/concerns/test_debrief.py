@@ -570,6 +570,7 @@ def test_two_officers_completing_the_debrief_at_once_queue_one_survey_per_woman(
     assert Walk.objects.get(pk=walk.pk).status == Walk.Status.COMPLETED
 
 
+@pytest.mark.querycount
 def test_the_debrief_page_takes_the_same_number_of_queries_for_more_women_and_concerns(
     client, walk, officer_user, django_assert_max_num_queries
 ):

@@ -215,6 +215,7 @@ def test_bad_filters_get_a_plain_400_that_says_what_is_wrong(london_commander):
     assert "Choose a category from the list." in text
 
 
+@pytest.mark.querycount
 def test_the_csv_reads_the_concerns_in_a_constant_number_of_queries(london_commander):
     def count_queries():
         with CaptureQueriesContext(connection) as queries:
@@ -229,6 +230,7 @@ def test_the_csv_reads_the_concerns_in_a_constant_number_of_queries(london_comma
     assert count_queries() == few
 
 
+@pytest.mark.querycount
 def test_the_rows_come_from_a_server_side_cursor_in_chunks(london_commander, monkeypatch):
     # Streaming over .iterator() keeps the web process's memory flat at any size: the
     # benchmark in docs/benchmarks.md measures it at a million concerns.

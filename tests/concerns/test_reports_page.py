@@ -315,6 +315,7 @@ def _queries(client, url: str) -> int:
     return len(queries)
 
 
+@pytest.mark.querycount
 @pytest.mark.parametrize("query", ["", "?bcu=AS", "?borough=lambeth&category=followed"])
 def test_the_page_costs_the_same_number_of_queries_at_any_size(london_commander, query):
     _fill(3)

@@ -203,6 +203,7 @@ def test_the_page_is_paginated(client, inspector):
     assert "Page 2 of 2" in second
 
 
+@pytest.mark.querycount
 def test_the_page_takes_the_same_number_of_queries_for_more_rows(
     client, django_assert_max_num_queries
 ):

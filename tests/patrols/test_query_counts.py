@@ -12,7 +12,7 @@ from django.utils import timezone
 from patrols.services import roster_officer
 from tests.factories import borough, make_booking, make_officer, make_request, make_walk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.querycount]
 
 _n = iter(range(1, 10_000))
 

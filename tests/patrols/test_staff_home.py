@@ -117,6 +117,7 @@ def test_recent_walks_link_to_their_debrief(client, officer):
     assert reverse("staff:debrief", args=[walk.code]) in page
 
 
+@pytest.mark.querycount
 def test_the_page_makes_the_same_number_of_queries_however_many_walks(client, officer):
     def add_walks(n):
         for _ in range(n):

@@ -41,13 +41,6 @@ BAD_DATES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _cheap_passwords(settings):
-    """Nobody signs in with a password here (login_staff stands for it), and each of these
-    tests makes a user: hash her password in microseconds, not Django's quarter of a second."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def text_fields(model_admin) -> list[str]:
     fields = model_admin.model._meta.concrete_fields
     return [f.name for f in fields if isinstance(f, (models.CharField, models.TextField))]
@@ -67,8 +60,8 @@ def autocompleted_relations(model_admin) -> list[str]:
         for field in model_admin.model._meta.get_fields()
         if field.is_relation
         and not field.auto_created
-        and field.related_model in admin.site._registry
-        and admin.site._registry[field.related_model].search_fields
+        and admin.site.is_registered(field.related_model)
+        and admin.site.get_model_admin(field.related_model).search_fields
     ]
 
 

@@ -127,6 +127,7 @@ def test_no_past_version_can_be_restored(client, inspector, walk):
     assert walk.title == "Towpath walk at dusk"
 
 
+@pytest.mark.querycount
 def test_the_history_page_costs_the_same_queries_however_long_the_history(
     client, inspector, walk, django_assert_max_num_queries
 ):

@@ -1,6 +1,7 @@
 """Demo data: officers in every BCU, weeks of upcoming walks, months of past walks with
 concerns. Idempotent: a second run updates the same rows and adds nothing. `--walks N
---concerns M` tops the database up to at least N walks and M concerns, for benchmarks."""
+--concerns M` tops the database up to at least N walks and M concerns, for benchmarks;
+`--weeks`, `--past-weeks` and `--bcu` make a smaller demo (the tests' one)."""
 
 import random
 import secrets
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -165,14 +166,28 @@ class Command(BaseCommand):
         parser.add_argument("--walks", type=int, default=0, help="At least this many walks.")
         parser.add_argument("--concerns", type=int, default=0, help="At least this many concerns.")
         parser.add_argument("--weeks", type=int, default=3, help="Weeks of upcoming walks.")
+        parser.add_argument(
+            "--past-weeks", type=int, default=26, help="Weeks of past walks with concerns."
+        )
+        parser.add_argument(
+            "--bcu",
+            action="append",
+            dest="bcus",
+            metavar="CODE",
+            help="Seed only this BCU (repeat for more); every BCU by default.",
+        )
 
-    def handle(self, *args, walks: int, concerns: int, weeks: int, **options):
+    def handle(self, *args, walks, concerns, weeks, past_weeks, bcus, **options):
         self.rng = random.Random(2021)  # the same demo every run: idempotent by construction
         self.today = timezone.localdate()
+        self.bcus = BCU.objects.filter(code__in=bcus) if bcus else BCU.objects.all()
+        unknown = set(bcus or ()) - set(self.bcus.values_list("code", flat=True))
+        if unknown:
+            raise CommandError(f"No BCU has the code {', '.join(sorted(unknown))}.")
         with transaction.atomic():
             officers = self.seed_officers()
             self.seed_upcoming(officers, weeks)
-            self.seed_past(officers)
+            self.seed_past(officers, past_weeks)
             self.seed_requests()
         # Volume for the benchmarks: bulk statements longer than a web request's timeout.
         with statement_timeout(0):
@@ -194,7 +209,7 @@ class Command(BaseCommand):
 
     def seed_officers(self) -> dict[int, list[Officer]]:
         officers = {}
-        for bcu in BCU.objects.all():
+        for bcu in self.bcus:
             officers[bcu.pk] = [
                 Officer.objects.update_or_create(
                     collar_number=f"{100 + n}{bcu.code}",
@@ -253,7 +268,7 @@ class Command(BaseCommand):
 
     def seed_upcoming(self, officers, weeks: int):
         times = [time(18, 30), time(19, 0), time(20, 0), time(6, 30), time(7, 0)]
-        for bcu in BCU.objects.prefetch_related("boroughs"):
+        for bcu in self.bcus.prefetch_related("boroughs"):
             boroughs = list(bcu.boroughs.all())
             for offset in range(1, weeks * 7 + 1, 3):
                 day = self.today + timedelta(days=offset + bcu.pk % 3)
@@ -266,11 +281,11 @@ class Command(BaseCommand):
                 for n in range(self.rng.randint(0, min(4, walk.capacity))):
                     self.booking(walk, n, Booking.Status.CONFIRMED)
 
-    def seed_past(self, officers):
+    def seed_past(self, officers, weeks: int):
         categories = list(CONCERN_TEXTS)
-        for bcu in BCU.objects.prefetch_related("boroughs"):
+        for bcu in self.bcus.prefetch_related("boroughs"):
             boroughs = list(bcu.boroughs.all())
-            for week in range(1, 27):
+            for week in range(1, weeks + 1):
                 day = self.today - timedelta(days=week * 7 - bcu.pk % 5)
                 borough = boroughs[week % len(boroughs)]
                 cancelled = week % 11 == 0
