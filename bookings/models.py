@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from patrols.models import Borough, Walk
+from patrols.models import BCUScopedQuerySet, Borough, Walk
 
 # No 0/O, 1/I/L, 2/Z, 5/S: a reference read out over the phone is heard right.
 REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
@@ -28,7 +28,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class BookingQuerySet(models.QuerySet):
+class BookingQuerySet(BCUScopedQuerySet):
     def active(self):
         """Holding a place or waiting for one."""
         return self.filter(status__in=Booking.ACTIVE_STATUSES)
@@ -51,6 +51,8 @@ class BookingQuerySet(models.QuerySet):
 
 
 class Booking(models.Model):
+    bcu_path = "walk__bcu"
+
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
         WAITLISTED = "waitlisted", "On the waiting list"
@@ -126,6 +128,8 @@ class WalkRequest(models.Model):
         SCHEDULED = "scheduled", "Walk scheduled"
         DECLINED = "declined", "Declined"
 
+    bcu_path = "borough__bcu"
+
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="walk_requests")
     full_name = models.CharField(max_length=100)
@@ -144,6 +148,8 @@ class WalkRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
+    objects = BCUScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["status", "created_at"])]
@@ -152,7 +158,7 @@ class WalkRequest(models.Model):
         return self.reference
 
 
-class NotificationQuerySet(models.QuerySet):
+class NotificationQuerySet(BCUScopedQuerySet):
     def due(self, now):
         return self.filter(sent_at=None, failed_at=None, skipped_at=None, due_at__lte=now)
 
@@ -175,6 +181,9 @@ class Notification(models.Model):
         REQUEST_DECLINED = "request_declined", "Route request declined"
         FEEDBACK = "feedback", "Survey after the walk"
         YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
+
+    # A message belongs to the BCU of her booking's walk, or of her route request's borough.
+    bcu_path = ("booking__walk__bcu", "request__borough__bcu")
 
     booking = models.ForeignKey(
         Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
