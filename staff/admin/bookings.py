@@ -6,7 +6,6 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +17,7 @@ from bookings.models import Notification, WalkRequest
 from bookings.services import decline_request, schedule_request
 from patrols.models import Officer
 
-from .patrols import NOWHERE, BCUScopedAdmin, DescribedForm, request_scope
+from .patrols import BCUScopedAdmin, DescribedForm
 
 OVERDUE = timedelta(days=3)  # the daily digest chases requests older than this
 
@@ -101,7 +100,6 @@ class DeclineRequestForm(DescribedForm):
 
 @admin.register(WalkRequest)
 class WalkRequestAdmin(BCUScopedAdmin):
-    bcu_field = "borough__bcu"
     list_display = ["reference", "borough", "waiting", "preferred_times", "status"]
     list_filter = [RequestStatusFilter, "borough"]
     list_select_related = ["borough"]
@@ -284,7 +282,7 @@ class NotificationAdmin(BCUScopedAdmin):
     """The outbox, read-only: what was sent to whom (by reference, never by address), what is
     waiting, and what failed and why. Failed rows can be tried again once the cause is fixed."""
 
-    bcu_field = "booking__walk__bcu"  # rows for route requests: request__borough__bcu, below
+    # Scoped by Notification.bcu_path: a booking's walk's BCU, or a route request's borough's.
     list_display = ["kind", "recipient", "state", "due_at", "attempts", "error"]
     list_filter = ["kind", SentFilter, FailedFilter, SkippedFilter]
     list_select_related = ["booking", "request"]
@@ -307,27 +305,6 @@ class NotificationAdmin(BCUScopedAdmin):
         "last_error",
     ]
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        # Two paths to a BCU (a booking's walk, or a request's borough): scoped here, not by
-        # the single bcu_field the mixin follows.
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        scope = request_scope(request)
-        if scope is NOWHERE:
-            return queryset.none()
-        if scope is None:
-            return queryset
-        return queryset.filter(Q(booking__walk__bcu=scope) | Q(request__borough__bcu=scope))
-
-    def in_scope(self, request, obj) -> bool:
-        scope = request_scope(request)
-        if scope is NOWHERE:
-            return False
-        if obj is None or scope is None:
-            return True
-        if obj.booking_id:
-            return obj.booking.walk.bcu_id == scope.pk
-        return obj.request.borough.bcu_id == scope.pk
 
     def has_add_permission(self, request):
         return False
