@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from patrols.models import BCU, Borough, Walk
+from patrols.models import BCU, BCUScopedQuerySet, Borough, Walk
 
 from . import links
 from .links import hash_token  # noqa: F401 - where callers have always found it
@@ -23,7 +23,7 @@ def new_reference() -> str:
     return f"WT-{chars[:4]}-{chars[4:]}"
 
 
-class BookingQuerySet(models.QuerySet):
+class BookingQuerySet(BCUScopedQuerySet):
     def active(self):
         """Holding a place or waiting for one."""
         return self.filter(status__in=Booking.ACTIVE_STATUSES)
@@ -43,6 +43,8 @@ class BookingQuerySet(models.QuerySet):
 
 
 class Booking(models.Model):
+    bcu_path = "walk__bcu"
+
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
         WAITLISTED = "waitlisted", "On the waiting list"
@@ -144,6 +146,8 @@ class WalkRequest(models.Model):
         "decline_reason": "",
     }
 
+    bcu_path = "borough__bcu"
+
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     borough = models.ForeignKey(Borough, on_delete=models.PROTECT, related_name="walk_requests")
     full_name = models.CharField(max_length=100)
@@ -162,6 +166,8 @@ class WalkRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
+    objects = BCUScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["status", "created_at"])]
@@ -170,7 +176,7 @@ class WalkRequest(models.Model):
         return self.reference
 
 
-class NotificationQuerySet(models.QuerySet):
+class NotificationQuerySet(BCUScopedQuerySet):
     def due(self, now):
         return self.filter(sent_at=None, failed_at=None, skipped_at=None, due_at__lte=now)
 
@@ -198,6 +204,10 @@ class Notification(models.Model):
         FEEDBACK = "feedback", "Survey after the walk"
         YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
         DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
+
+    # A message belongs to the BCU of her booking's walk, of her route request's borough, or
+    # (the inspectors' digest) to the BCU it is addressed to.
+    bcu_path = ("booking__walk__bcu", "request__borough__bcu", "bcu")
 
     booking = models.ForeignKey(
         Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"

@@ -7,7 +7,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from bookings.models import Booking
-from patrols.models import BCU, Borough, Walk
+from patrols.models import BCU, BCUScopedQuerySet, Borough, Walk
 
 
 class Partner(models.TextChoices):
@@ -29,10 +29,7 @@ class ConcernStatus(models.TextChoices):
     NO_ACTION = "no_action", "No action possible"
 
 
-class ConcernQuerySet(models.QuerySet):
-    def in_bcu(self, bcu):
-        return self if bcu is None else self.filter(bcu=bcu)
-
+class ConcernQuerySet(BCUScopedQuerySet):
     def actioned(self):
         """Concerns something was done about, with the latest such action's `action_note`,
         `action_partner` and `actioned_at`: "you said, we did"."""
@@ -87,6 +84,7 @@ class Concern(models.Model):
         LATE_NIGHT = "late_night", "Late at night"
 
     Status = ConcernStatus
+    bcu_path = "bcu"
 
     walk = models.ForeignKey(
         Walk, on_delete=models.PROTECT, null=True, blank=True, related_name="concerns"
@@ -160,6 +158,8 @@ class Concern(models.Model):
 class ConcernAction(models.Model):
     """What was done about a concern, by whom, and who it was referred to."""
 
+    bcu_path = "concern__bcu"
+
     concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="actions")
     note = models.TextField(max_length=2000)
     status = models.CharField(max_length=12, choices=ConcernStatus.choices)
@@ -169,6 +169,7 @@ class ConcernAction(models.Model):
     )
     at = models.DateTimeField(default=timezone.now)
 
+    objects = BCUScopedQuerySet.as_manager()
     history = HistoricalRecords()  # audit
 
     class Meta:
@@ -189,6 +190,8 @@ class Feedback(models.Model):
     # scores stay for the reports, as they never said who she is.
     PERSONAL_DATA = {"comments": ""}
 
+    bcu_path = "booking__walk__bcu"
+
     booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="feedback")
     felt_safe_before = models.PositiveSmallIntegerField(choices=SCALE)
     felt_safe_after = models.PositiveSmallIntegerField(choices=SCALE)
@@ -199,6 +202,8 @@ class Feedback(models.Model):
         default=False, help_text="She wants to hear what is done about her walk's concerns."
     )
     submitted_at = models.DateTimeField(default=timezone.now)
+
+    objects = BCUScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [

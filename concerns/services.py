@@ -13,7 +13,7 @@ from django.utils import timezone
 from bookings import links
 from bookings.models import Booking, Notification
 from bookings.services import complete_walk, lock_walk, queue_notification
-from patrols.models import Borough, Walk, bcu_scope
+from patrols.models import Borough, Walk, is_visible_to
 
 from .messages import action_key
 from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
@@ -49,11 +49,7 @@ def can_debrief(*, user: AbstractBaseUser, walk: Walk) -> bool:
         return False
     if user.is_superuser:
         return True
-    try:
-        scope = bcu_scope(user)
-    except PermissionDenied:
-        return False
-    if scope is not None and scope.pk != walk.bcu_id:
+    if not is_visible_to(walk, user):  # another BCU's walk, or no officer record
         return False
     if user.groups.filter(name=INSPECTORS).exists():
         return True
@@ -241,9 +237,8 @@ def record_action(
     if status == ConcernStatus.REFERRED and not partner:
         raise ValidationError("Say which partner it was referred to.", code="partner_required")
     with transaction.atomic():
-        concern = Concern.objects.select_for_update().get(pk=concern.pk)
-        scope = bcu_scope(by)
-        if scope is not None and scope.pk != concern.bcu_id:
+        concern = Concern.objects.select_for_update().visible_to(by).filter(pk=concern.pk).first()
+        if concern is None:
             raise PermissionDenied("This concern is in another BCU.")
         was = concern.status
         action = ConcernAction.objects.create(

@@ -1,10 +1,12 @@
 """The police side: BCUs and boroughs, officers, walks and who walks them."""
 
+import operator
 import uuid
 from datetime import datetime
+from functools import reduce
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -12,12 +14,101 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+# --- Who sees which rows ---------------------------------------------------------------------
+#
+# Staff see the rows of their BCU. Two things decide it, each in one place:
+# - where a row belongs: each scoped model declares the lookup from itself to its BCU once, as
+#   `bcu_path` ("bcu", "walk__bcu"...; a tuple when a row can belong by either of two routes);
+# - where a person works: bcu_scope(user), below the models.
+# BCUScopedQuerySet.visible_to(user) puts the two together for querysets, is_visible_to(obj,
+# user) for a row already loaded. The admin, the staff pages, the debrief, the actions and the
+# reports all ask these, so no screen re-derives "which BCU may she see".
+
+
+class BCUScopedQuerySet(models.QuerySet):
+    """The queryset of a model whose rows belong to a BCU (the model's `bcu_path`)."""
+
+    def in_bcu(self, bcu):
+        """Rows of one BCU; None means all of London."""
+        return self if bcu is None else self.filter(bcu_q(self.model, bcu))
+
+    def visible_to(self, user):
+        """The rows `user` may see: her BCU's, all of London's, or none (no officer record).
+        One query at most per request for the scope (bcu_scope keeps it), none per row."""
+        return rows_visible_to(self, user)
+
+
+def bcu_paths(model) -> tuple[str, ...]:
+    """The lookups from `model` to its BCU as declared by the model; () when it has none."""
+    declared = getattr(model, "bcu_path", None)
+    if declared is None and model._meta.label == settings.AUTH_USER_MODEL:
+        declared = "officer__bcu"  # a login account works where its officer record says
+    if declared is None:
+        return ()
+    return (declared,) if isinstance(declared, str) else tuple(declared)
+
+
+def bcu_q(model, bcu) -> Q:
+    """The condition "this row belongs to `bcu`" (a BCU or its id), by the model's declared
+    path(s)."""
+    bcu_id = getattr(bcu, "pk", bcu)
+    return reduce(operator.or_, (Q(**{path: bcu_id}) for path in bcu_paths(model)))
+
+
+def rows_visible_to(queryset, user):
+    """The rows of any queryset `user` may see: all of them when its model is not scoped by
+    BCU. BCUScopedQuerySet.visible_to is this; it also serves querysets of models this app
+    does not own (login accounts in the admin's choices)."""
+    if not bcu_paths(queryset.model):
+        return queryset
+    try:
+        scope = bcu_scope(user)
+    except PermissionDenied:
+        return queryset.none()
+    return queryset if scope is None else queryset.filter(bcu_q(queryset.model, scope))
+
+
+def bcu_id_of(obj) -> int | None:
+    """The id of the BCU a loaded row belongs to, following its declared path(s) (None when a
+    link is missing). May read a related row, as following the relation would."""
+    for path in bcu_paths(type(obj)):
+        *hops, last = path.split("__")
+        if not hops and last == "pk":
+            return obj.pk
+        row = obj
+        try:
+            for hop in hops:
+                row = getattr(row, hop)
+                if row is None:
+                    break
+            else:
+                return getattr(row, f"{last}_id")
+        except ObjectDoesNotExist:
+            continue
+    return None
+
+
+def is_visible_to(obj, user) -> bool:
+    """visible_to for one row already loaded: may `user` see `obj`? No query for the scope
+    once bcu_scope has been asked in this request."""
+    if not bcu_paths(type(obj)):
+        return True
+    try:
+        scope = bcu_scope(user)
+    except PermissionDenied:
+        return False
+    return scope is None or bcu_id_of(obj) == scope.pk
+
 
 class BCU(models.Model):
     """A Borough Command Unit: the Met's local policing area, one to four boroughs."""
 
+    bcu_path = "pk"
+
     code = models.CharField(max_length=8, unique=True, help_text="The Met's code, such as AS.")
     name = models.CharField(max_length=100, unique=True)
+
+    objects = BCUScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -29,9 +120,13 @@ class BCU(models.Model):
 
 
 class Borough(models.Model):
+    bcu_path = "bcu"
+
     bcu = models.ForeignKey(BCU, on_delete=models.PROTECT, related_name="boroughs")
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
+
+    objects = BCUScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -41,6 +136,8 @@ class Borough(models.Model):
 
 
 class Officer(models.Model):
+    bcu_path = "bcu"
+
     class Rank(models.TextChoices):
         PC = "PC", "Police Constable"
         PS = "PS", "Police Sergeant"
@@ -71,6 +168,8 @@ class Officer(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    objects = BCUScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -78,7 +177,7 @@ class Officer(models.Model):
         return f"{self.get_rank_display()} {self.name} ({self.collar_number})"
 
 
-class WalkQuerySet(models.QuerySet):
+class WalkQuerySet(BCUScopedQuerySet):
     def upcoming(self, now: datetime | None = None):
         return self.filter(starts_at__gt=now or timezone.now())
 
@@ -88,10 +187,6 @@ class WalkQuerySet(models.QuerySet):
     def bookable(self):
         """Scheduled group walks: the ones the public list offers (combine with upcoming())."""
         return self.filter(status=Walk.Status.SCHEDULED, kind=Walk.Kind.GROUP)
-
-    def in_bcu(self, bcu):
-        """Walks of one BCU; None means all of London."""
-        return self if bcu is None else self.filter(bcu=bcu)
 
     def with_counts(self):
         """Annotate `booked` (confirmed places), `waitlisted` and `officer_count`.
@@ -121,6 +216,8 @@ def _count_of(related_name: str, **filters):
 
 
 class Walk(models.Model):
+    bcu_path = "bcu"
+
     class Kind(models.TextChoices):
         GROUP = "group", "Group walk"
         ROUTE = "route", "Walk on her route"
@@ -218,12 +315,15 @@ class RosterAssignment(models.Model):
         LEAD = "lead", "Lead officer"
         OFFICER = "officer", "Officer"
 
+    bcu_path = "walk__bcu"
+
     walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="roster")
     officer = models.ForeignKey(Officer, on_delete=models.PROTECT, related_name="assignments")
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.OFFICER)
     starts_at = models.DateTimeField(editable=False)
     ends_at = models.DateTimeField(editable=False)
 
+    objects = BCUScopedQuerySet.as_manager()
     history = HistoricalRecords()  # audit: who rostered or removed whom, when
 
     class Meta:
@@ -236,13 +336,28 @@ class RosterAssignment(models.Model):
         return f"{self.officer} on {self.walk}"
 
 
+_SCOPE = "_bcu_scope"  # where bcu_scope keeps its answer on the user object
+_NOWHERE = object()  # that answer for staff with no active officer record
+
+
 def bcu_scope(user) -> BCU | None:
     """The BCU a staff member works in, which scopes everything she sees: None means all of
-    London (superusers, and pan-London staff whose officer record has no BCU). Staff with no
-    officer record see nothing: PermissionDenied."""
-    if user.is_superuser:
-        return None
-    officer = Officer.objects.filter(user=user, is_active=True).select_related("bcu").first()
-    if officer is None:
+    London (superusers, and pan-London staff such as a commander whose officer record has no
+    BCU). Staff with no active officer record see nothing: PermissionDenied.
+
+    The one place this is decided. The answer is kept on the user object, as Django keeps her
+    permissions there, so a page that scopes many querysets asks the database once."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Not signed in.")
+    if not hasattr(user, _SCOPE):
+        if user.is_superuser:
+            scope = None
+        else:
+            officer = Officer.objects.filter(user=user, is_active=True).select_related("bcu")
+            officer = officer.first()
+            scope = _NOWHERE if officer is None else officer.bcu
+        setattr(user, _SCOPE, scope)
+    scope = getattr(user, _SCOPE)
+    if scope is _NOWHERE:
         raise PermissionDenied("No active officer record for this account.")
-    return officer.bcu
+    return scope

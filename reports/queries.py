@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
-from patrols.models import BCU, Borough, Walk
+from patrols.models import BCU, Borough, Walk, bcu_q, bcu_scope
 from walkandtalk.text import PlainTextForm
 
 LONDON = ZoneInfo("Europe/London")
@@ -89,12 +89,13 @@ class ReportFilters:
     def until(self) -> datetime:
         return local_midnight(self.end + timedelta(days=1))
 
-    def place(self, bcu: str = "bcu", borough: str = "borough") -> Q:
-        """Rows in the chosen borough or BCU; the lookups name those fields on the model."""
+    def place(self, model, borough: str = "borough") -> Q:
+        """Rows of `model` in the chosen borough (`borough` names the lookup to it) or BCU
+        (by the path the model declares, as the admin scopes it)."""
         if self.borough is not None:
             return Q(**{borough: self.borough})
         if self.bcu is not None:
-            return Q(**{bcu: self.bcu})
+            return bcu_q(model, self.bcu)
         return Q()
 
 
@@ -156,11 +157,12 @@ def _share(part: int, whole: int) -> float | None:
 # --- The rows each figure is built from -------------------------------------------------------
 
 
-def concern_filter(f: ReportFilters, prefix: str = "") -> Q:
-    """The report's concerns as a condition, on Concern itself or through a relation to it
-    (prefix "concern__"): logged in the period, in the place, of the category."""
+def concern_filter(f: ReportFilters, model=Concern) -> Q:
+    """The report's concerns as a condition, on Concern itself or on ConcernAction through its
+    concern: logged in the period, in the place, of the category."""
+    prefix = "" if model is Concern else "concern__"
     q = Q(**{f"{prefix}logged_at__gte": f.since, f"{prefix}logged_at__lt": f.until})
-    q &= f.place(bcu=f"{prefix}bcu", borough=f"{prefix}borough")
+    q &= f.place(model, borough=f"{prefix}borough")
     if f.category:
         q &= Q(**{f"{prefix}category": f.category})
     return q
@@ -175,7 +177,7 @@ def walks(f: ReportFilters) -> QuerySet[Walk]:
     """Walks that started in the period, in the place (the category does not apply)."""
     return (
         Walk.objects.filter(starts_at__gte=f.since, starts_at__lt=f.until)
-        .filter(f.place())
+        .filter(f.place(Walk))
         .order_by()
     )
 
@@ -203,7 +205,7 @@ def request_figures(f: ReportFilters) -> dict:
     """Route requests made in the period and how fast an inspector answered (scheduled the
     walk or declined): the median time from the request to the decision, of those decided."""
     rows = WalkRequest.objects.filter(created_at__gte=f.since, created_at__lt=f.until).filter(
-        f.place(bcu="borough__bcu")
+        f.place(WalkRequest)
     )
     row = rows.aggregate(
         received=Count("pk"),
@@ -259,7 +261,7 @@ def action_figures(f: ReportFilters) -> dict:
     """Of the report's concerns, how many have at least one action, and the median time from a
     concern being logged to its first action (PostgreSQL only: None elsewhere)."""
     firsts = (
-        ConcernAction.objects.filter(concern_filter(f, prefix="concern__"))
+        ConcernAction.objects.filter(concern_filter(f, ConcernAction))
         .values("concern")
         .annotate(first_at=Min("at"), logged_at=Min("concern__logged_at"))
         .order_by()
@@ -277,7 +279,7 @@ def survey_figures(f: ReportFilters) -> dict:
         Feedback.objects.filter(
             booking__walk__starts_at__gte=f.since, booking__walk__starts_at__lt=f.until
         )
-        .filter(f.place(bcu="booking__walk__bcu", borough="booking__walk__borough"))
+        .filter(f.place(Feedback, borough="booking__walk__borough"))
         .aggregate(
             responses=Count("pk"),
             felt_safer=Count("pk", filter=Q(felt_safe_after__gt=F("felt_safe_before"))),
@@ -357,7 +359,7 @@ def concerns_by_area(f: ReportFilters) -> list[dict]:
     if area_level(f) == "bcu":
         places, link = BCU.objects.all(), "bcu"
     else:
-        places, link = Borough.objects.filter(bcu=f.borough.bcu if f.borough else f.bcu), "borough"
+        places, link = Borough.objects.in_bcu(f.borough.bcu if f.borough else f.bcu), "borough"
         if f.borough is not None:
             places = places.filter(pk=f.borough.pk)
     count = Subquery(
@@ -454,7 +456,7 @@ def actions_by_partner(f: ReportFilters) -> list[dict]:
     partner's actions set each status (`by_status`, in ACTION_STATUSES' order, and by name)."""
     statuses = {s.value: Count("pk", filter=Q(status=s)) for s in ACTION_STATUSES}
     rows = list(
-        ConcernAction.objects.filter(concern_filter(f, prefix="concern__"))
+        ConcernAction.objects.filter(concern_filter(f, ConcernAction))
         .values("partner")
         .annotate(count=Count("*"), **statuses)
         .order_by("-count", "partner")
@@ -534,9 +536,10 @@ def csv_rows(f: ReportFilters):
 
 
 class ReportFilterForm(PlainTextForm, forms.Form):
-    """The report's query parameters, the same for the page and the CSV. A reader scoped to one
-    BCU is offered only that BCU and its boroughs, so `?bcu=` or `?borough=` naming another
-    fails validation like any other bad value."""
+    """The report's query parameters, the same for the page and the CSV. The reader is offered
+    only the BCUs and boroughs she may see (`visible_to`), so `?bcu=` or `?borough=` naming
+    another fails validation like any other bad value; one scoped to a BCU reads only it.
+    Staff with no officer record have no report: PermissionDenied, from bcu_scope."""
 
     bcu = forms.ModelChoiceField(
         queryset=BCU.objects.none(),
@@ -565,8 +568,10 @@ class ReportFilterForm(PlainTextForm, forms.Form):
         error_messages={"invalid_choice": "Choose a category from the list."},
     )
 
-    def __init__(self, data=None, *, scope: BCU | None, today: date | None = None):
-        self.scope = scope
+    def __init__(self, data=None, *, user, today: date | None = None):
+        # Her BCU, or None for all of London: the report is pinned to it when nothing narrower
+        # is chosen.
+        self.scope = bcu_scope(user)
         self.today = today or timezone.localdate()
         self.default_start = self.today - timedelta(days=DEFAULT_DAYS - 1)
         if data is not None:
@@ -599,13 +604,9 @@ class ReportFilterForm(PlainTextForm, forms.Form):
             ),
             **self.fields,
         }
-        bcus = BCU.objects.all() if scope is None else BCU.objects.filter(pk=scope.pk)
-        boroughs = Borough.objects.select_related("bcu")
-        if scope is not None:
-            boroughs = boroughs.filter(bcu=scope)
-        self.fields["bcu"].queryset = bcus
-        self.fields["borough"].queryset = boroughs
-        if scope is not None:
+        self.fields["bcu"].queryset = BCU.objects.visible_to(user)
+        self.fields["borough"].queryset = Borough.objects.visible_to(user).select_related("bcu")
+        if self.scope is not None:
             # Her own BCU is the only choice: no "All of London" she could not see anyway.
             self.fields["bcu"].empty_label = None
         for widget in (f.widget for f in self.fields.values()):

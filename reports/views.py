@@ -12,7 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from concerns.models import ConcernStatus, Partner
-from patrols.models import bcu_scope
 from walkandtalk.text import neutralise
 
 from . import charts
@@ -149,7 +148,7 @@ def _headline_sections(figures: dict) -> list[dict]:
 @require_GET
 def report(request):
     """Commanders' report: walks, requests, concerns and the survey, for their BCU or London."""
-    form = reports.ReportFilterForm(request.GET, scope=bcu_scope(request.user))
+    form = reports.ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         context = {"form": form, "error_links": _report_errors(form)}
         return render(request, "concerns/reports.html", context, status=400)
@@ -258,7 +257,7 @@ def _csv_filename(f: reports.ReportFilters) -> str:
 def report_csv(request):
     """The report's concerns as CSV, with the page's filters. No personal data: not who logged
     a concern, nothing about the women on the walk, and positions rounded to about 100 m."""
-    form = reports.ReportFilterForm(request.GET, scope=bcu_scope(request.user))
+    form = reports.ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         problems = "\n".join(f"- {message}" for _, message in _report_errors(form))
         return HttpResponse(

@@ -38,6 +38,8 @@ def staff_home(request):
         return render(request, "patrols/staff_no_officer.html", status=403)
     now = timezone.now()
     mine = RosterAssignment.objects.filter(officer=officer).values("walk_id")
+    # Only walks she may open: an officer who has moved BCU no longer sees her old BCU's.
+    visible = Walk.objects.visible_to(request.user)
     roster = Prefetch(
         "roster",
         queryset=RosterAssignment.objects.select_related("officer").order_by(
@@ -45,7 +47,7 @@ def staff_home(request):
         ),
     )
     walks = list(
-        Walk.objects.filter(pk__in=mine, status=Walk.Status.SCHEDULED, ends_at__gt=now)
+        visible.filter(pk__in=mine, status=Walk.Status.SCHEDULED, ends_at__gt=now)
         .with_counts()
         .select_related("borough")
         .prefetch_related(roster)
@@ -64,7 +66,7 @@ def staff_home(request):
         walk.is_today = walk in todays
         walk.fellow_officers = [a for a in walk.roster.all() if a.officer_id != officer.pk]
     recent = (
-        Walk.objects.filter(
+        visible.filter(
             pk__in=mine,
             status__in=[Walk.Status.SCHEDULED, Walk.Status.COMPLETED],
             ends_at__lte=now,
@@ -124,8 +126,9 @@ def _with_another_concern(data, bookings):
 @require_http_methods(["GET", "POST"])
 def debrief(request, code):
     """After the walk, on a phone: who came, and the concerns raised."""
-    scope = bcu_scope(request.user)  # staff with no officer record: 403
-    walk = get_object_or_404(Walk.objects.in_bcu(scope).select_related("bcu", "borough"), code=code)
+    bcu_scope(request.user)  # staff with no officer record: 403 (not 404, as for another BCU)
+    walks = Walk.objects.visible_to(request.user).select_related("bcu", "borough")
+    walk = get_object_or_404(walks, code=code)
     if not can_debrief(user=request.user, walk=walk):
         raise PermissionDenied("Only the walk's officers and their inspector can debrief it.")
     state = debrief_state(walk)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +18,7 @@ from bookings.services import decline_request, schedule_request
 from patrols.models import Officer
 from walkandtalk.forms import StyledForm
 
-from .patrols import NOWHERE, BCUScopedAdmin, request_scope
+from .patrols import BCUScopedAdmin
 
 OVERDUE = timedelta(days=3)  # the daily digest chases requests older than this
 
@@ -102,7 +101,6 @@ class DeclineRequestForm(StyledForm):
 
 @admin.register(WalkRequest)
 class WalkRequestAdmin(BCUScopedAdmin):
-    bcu_field = "borough__bcu"
     list_display = ["reference", "borough", "waiting", "preferred_times", "status"]
     list_filter = [RequestStatusFilter, "borough"]
     list_select_related = ["borough"]
@@ -285,7 +283,7 @@ class NotificationAdmin(BCUScopedAdmin):
     """The outbox, read-only: what was sent to whom (by reference, never by address), what is
     waiting, and what failed and why. Failed rows can be tried again once the cause is fixed."""
 
-    bcu_field = "booking__walk__bcu"  # rows for route requests and BCUs: below
+    # Scoped by Notification.bcu_path: her booking's walk, her request's borough, or the BCU.
     list_display = ["kind", "recipient", "state", "due_at", "attempts", "error"]
     list_filter = ["kind", SentFilter, FailedFilter, SkippedFilter]
     list_select_related = ["booking", "request", "bcu"]
@@ -309,31 +307,7 @@ class NotificationAdmin(BCUScopedAdmin):
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        # Three paths to a BCU (a booking's walk, a request's borough, or the BCU itself for
-        # the inspectors' digest): scoped here, not by the single bcu_field the mixin follows.
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        scope = request_scope(request)
-        if scope is NOWHERE:
-            return queryset.none()
-        if scope is None:
-            return queryset
-        return queryset.filter(
-            Q(booking__walk__bcu=scope) | Q(request__borough__bcu=scope) | Q(bcu=scope)
-        )
-
-    def in_scope(self, request, obj) -> bool:
-        scope = request_scope(request)
-        if scope is NOWHERE:
-            return False
-        if obj is None or scope is None:
-            return True
-        if obj.booking_id:
-            return obj.booking.walk.bcu_id == scope.pk
-        if obj.request_id:
-            return obj.request.borough.bcu_id == scope.pk
-        return obj.bcu_id == scope.pk
-
+    # Scoped by Notification.bcu_path: her booking's walk, her request's borough, or the BCU.
     def has_add_permission(self, request):
         return False
 

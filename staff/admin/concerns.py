@@ -62,7 +62,6 @@ class ActionHistoryInline(BCUScopedTabularInline):
     """What has been done so far, oldest first. History is never edited or deleted."""
 
     model = ConcernAction
-    bcu_field = "concern__bcu"
     fields = ["at", "status", "partner", "note", "by"]
     readonly_fields = fields
     ordering = ["at", "pk"]
@@ -89,7 +88,6 @@ class AddActionInline(BCUScopedStackedInline):
 
     model = ConcernAction
     form = ConcernActionForm
-    bcu_field = "concern__bcu"
     fields = ["note", "status", "partner"]
     extra = 1
     max_num = 1
@@ -216,7 +214,6 @@ class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
 class FeedbackAdmin(BCUScopedAdmin):
     """Survey answers: read only. Nobody edits what a woman told us."""
 
-    bcu_field = "booking__walk__bcu"
     list_display = [
         "booking",
         "walk",

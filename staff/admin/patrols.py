@@ -1,11 +1,11 @@
 """The inspectors' admin. Every model is scoped to the BCU of the person looking at it.
 
 One mechanism does the scoping: `BCUScopedAdmin` (and `BCUScopedTabularInline` /
-`BCUScopedStackedInline` for inlines), configured per model by the lookup path from the model to
-its BCU (`bcu_field = "bcu"`, `"walk__bcu"`, `"borough__bcu"`...). It scopes the change list,
-the change form's foreign-key choices, autocomplete results, the list filters' choices and
-object access by guessed URL (404 for another BCU's object). `bcu_scope(user)` decides the BCU:
-None means all of London (superusers, pan-London staff).
+`BCUScopedStackedInline` for inlines). It asks the model which rows the viewer may see
+(`Model.objects.visible_to(user)`, built on the path to its BCU that each model declares once as
+`bcu_path`, and on `bcu_scope(user)`, both in patrols.models). It scopes the change list, the
+change form's foreign-key choices, autocomplete results, the list filters' choices and object
+access by guessed URL (404 for another BCU's object).
 """
 
 from datetime import datetime, time, timedelta
@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.filters import RelatedFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
@@ -28,7 +28,17 @@ from django.utils.html import format_html
 
 from bookings import services as booking_services
 from bookings.models import Booking
-from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk, bcu_scope
+from patrols.models import (
+    BCU,
+    Borough,
+    Officer,
+    RosterAssignment,
+    Walk,
+    bcu_paths,
+    bcu_scope,
+    is_visible_to,
+    rows_visible_to,
+)
 from patrols.services import (
     LONDON,
     change_assignment,
@@ -44,89 +54,35 @@ admin.site.site_header = "Walk and Talk administration"
 admin.site.site_title = "Walk and Talk admin"
 admin.site.index_title = "Run the scheme"
 
-# Models that have no scoped admin of their own but are chosen in forms and filters.
-KNOWN_BCU_PATHS = {
-    "patrols.bcu": "pk",
-    "patrols.borough": "bcu",
-    settings.AUTH_USER_MODEL.lower(): "officer__bcu",
-}
-NOWHERE = object()  # staff with no officer record: they see nothing
 
-
-def request_scope(request):
-    """bcu_scope(request.user) once per request: a BCU, None (all of London) or NOWHERE."""
-    if not hasattr(request, "_bcu_scope"):
-        try:
-            request._bcu_scope = bcu_scope(request.user)
-        except PermissionDenied:
-            request._bcu_scope = NOWHERE
-    return request._bcu_scope
-
-
-def bcu_path_for(model, admin_site=admin.site) -> str | None:
-    """The lookup from `model` to its BCU, or None when the model is not scoped by BCU."""
-    model_admin = admin_site._registry.get(model)
-    if isinstance(model_admin, BCUScopedMixin):
-        return model_admin.bcu_field
-    known = KNOWN_BCU_PATHS.get(model._meta.label_lower)
-    if known:
-        return known
-    for field in model._meta.get_fields():
-        if field.many_to_one and field.related_model is BCU:
-            return field.name
-    return None
-
-
-def limit_to_scope(queryset, path: str | None, request):
-    """The rows of `queryset` the person making `request` may see."""
-    if path is None:
-        return queryset
-    scope = request_scope(request)
-    if scope is NOWHERE:
-        return queryset.none()
-    if scope is None:
-        return queryset
-    return queryset.filter(**{path: scope.pk})
-
-
-def bcu_id_of(obj, path: str) -> int | None:
-    """Follow `path` from an instance to its BCU's id (None when a link is missing)."""
-    *hops, last = path.split("__")
-    if not hops and last == "pk":
-        return obj.pk
+def sees_anything(user) -> bool:
+    """False for staff with no officer record: they may not even open an empty list."""
     try:
-        for hop in hops:
-            obj = getattr(obj, hop)
-            if obj is None:
-                return None
-        return getattr(obj, f"{last}_id")
-    except ObjectDoesNotExist:
-        return None
+        bcu_scope(user)
+    except PermissionDenied:
+        return False
+    return True
 
 
 class BCUScopedRelatedFilter(RelatedFieldListFilter):
-    """A list filter on a relation that offers only the related rows in the viewer's BCU."""
+    """A list filter on a relation that offers only the related rows the viewer may see."""
 
     def field_choices(self, field, request, model_admin):
         ordering = self.field_admin_ordering(field, request, model_admin)
-        path = bcu_path_for(field.related_model, model_admin.admin_site)
-        limit = None
-        if path is not None:
-            scope = request_scope(request)
-            if scope is NOWHERE:
-                return []
-            if scope is not None:
-                limit = Q(**{path: scope.pk})
-        return field.get_choices(include_blank=False, limit_choices_to=limit, ordering=ordering)
+        related = field.related_model
+        if not bcu_paths(related):
+            return super().field_choices(field, request, model_admin)
+        visible = rows_visible_to(related._default_manager.all(), request.user)
+        return field.get_choices(
+            include_blank=False, limit_choices_to=Q(pk__in=visible), ordering=ordering
+        )
 
 
 class BCUScopedMixin:
-    """Scoping shared by model admins and inlines. `bcu_field` is the path to the BCU."""
-
-    bcu_field = "bcu"
+    """Scoping shared by model admins and inlines: the model declares its path to its BCU."""
 
     def get_queryset(self, request):
-        return limit_to_scope(super().get_queryset(request), self.bcu_field, request)
+        return super().get_queryset(request).visible_to(request.user)
 
     def scoped_choices(self, db_field, request, queryset=None):
         related = db_field.remote_field.model
@@ -134,16 +90,19 @@ class BCUScopedMixin:
             queryset = self.get_field_queryset(None, db_field, request)
         if queryset is None:
             queryset = related._default_manager.all()
-        return limit_to_scope(queryset, bcu_path_for(related, self.admin_site), request)
+        return rows_visible_to(queryset, request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs["queryset"] = self.scoped_choices(db_field, request, kwargs.get("queryset"))
-        scope = request_scope(request)
-        own_bcu_link = db_field.name == self.bcu_field.split("__")[0]
-        if own_bcu_link and isinstance(scope, BCU) and db_field.related_model is BCU:
+        try:
+            scope = bcu_scope(request.user)
+        except PermissionDenied:
+            scope = None
+        own_bcu_link = db_field.name in {path.split("__")[0] for path in bcu_paths(self.model)}
+        if own_bcu_link and scope is not None and db_field.related_model is BCU:
             kwargs.setdefault("initial", scope.pk)
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if formfield is not None and own_bcu_link and isinstance(scope, BCU):
+        if formfield is not None and own_bcu_link and scope is not None:
             # "No BCU" means pan-London: not something a BCU's inspector can grant.
             formfield.required = True
         return formfield
@@ -154,7 +113,7 @@ class BCUScopedMixin:
 
 
 class BCUScopedAdmin(BCUScopedMixin, admin.ModelAdmin):
-    """A model admin that shows and changes only the viewer's BCU. Set `bcu_field`."""
+    """A model admin that shows and changes only the viewer's BCU."""
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -176,10 +135,9 @@ class BCUScopedAdmin(BCUScopedMixin, admin.ModelAdmin):
         return item
 
     def in_scope(self, request, obj) -> bool:
-        scope = request_scope(request)
-        if scope is NOWHERE:
-            return False
-        return obj is None or scope is None or bcu_id_of(obj, self.bcu_field) == scope.pk
+        if obj is None:
+            return sees_anything(request.user)
+        return is_visible_to(obj, request.user)
 
     def has_view_permission(self, request, obj=None):
         return self.in_scope(request, obj) and super().has_view_permission(request, obj)
@@ -191,11 +149,11 @@ class BCUScopedAdmin(BCUScopedMixin, admin.ModelAdmin):
         return self.in_scope(request, obj) and super().has_delete_permission(request, obj)
 
     def has_add_permission(self, request):
-        return request_scope(request) is not NOWHERE and super().has_add_permission(request)
+        return sees_anything(request.user) and super().has_add_permission(request)
 
 
 class BCUScopedTabularInline(PlainTextAdmin, BCUScopedMixin, admin.TabularInline):
-    """An inline whose rows and choices are scoped like BCUScopedAdmin. Set `bcu_field`."""
+    """An inline whose rows and choices are scoped like BCUScopedAdmin."""
 
 
 class BCUScopedStackedInline(PlainTextAdmin, BCUScopedMixin, admin.StackedInline):
@@ -204,7 +162,6 @@ class BCUScopedStackedInline(PlainTextAdmin, BCUScopedMixin, admin.StackedInline
 
 @admin.register(BCU)
 class BCUAdmin(BCUScopedAdmin):
-    bcu_field = "pk"
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
 
@@ -339,7 +296,6 @@ class RosterInline(BCUScopedTabularInline):
     model = RosterAssignment
     form = RosterForm
     formset = RosterFormSet
-    bcu_field = "walk__bcu"
     fields = ["officer", "role"]
     extra = 2
     verbose_name = "officer on this walk"
@@ -383,7 +339,6 @@ class BookingInline(BCUScopedTabularInline):
     emails or phone numbers. Officers mark attendance in the debrief."""
 
     model = Booking
-    bcu_field = "walk__bcu"
     fields = ["reference", "status", "created_at", "accessibility_needs"]
     readonly_fields = fields
     can_delete = False

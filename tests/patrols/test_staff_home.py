@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from patrols.models import Walk
 from patrols.services import roster_officer
-from tests.factories import login_staff, make_booking, make_officer, make_user, make_walk
+from tests.factories import (
+    bcu,
+    login_staff,
+    make_booking,
+    make_officer,
+    make_user,
+    make_walk,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +122,22 @@ def test_recent_walks_link_to_their_debrief(client, officer):
     roster_officer(walk=walk, officer=officer)
     page = client.get(STAFF).content.decode()
     assert reverse("staff:debrief", args=[walk.code]) in page
+
+
+def test_an_officer_moved_to_another_bcu_no_longer_sees_her_old_bcus_walks(client, officer):
+    upcoming = make_walk(meeting_point="Brixton station, ahead")
+    recent = make_walk(starts_at=timezone.now() - timedelta(days=1))
+    for walk in (upcoming, recent):
+        roster_officer(walk=walk, officer=officer)
+    page = client.get(STAFF).content.decode()
+    assert "Brixton station, ahead" in page
+    assert reverse("staff:debrief", args=[recent.code]) in page
+    officer.bcu = bcu("AW")
+    officer.save()
+    page = client.get(STAFF).content.decode()
+    # The walks she could no longer open (their debrief is her old BCU's) are not offered.
+    assert "Brixton station, ahead" not in page
+    assert reverse("staff:debrief", args=[recent.code]) not in page
 
 
 @pytest.mark.querycount
