@@ -56,6 +56,7 @@ NOT_PERSONAL = {
         "reference": "a random code; who it was is gone with her declared fields",
         "status": CHOICE,
         "manage_token_hash": "a hash of a secret derived from the reference",
+        "survey_token_hash": "a hash of a secret derived from the reference",
     },
     "bookings.WalkRequest": {
         "reference": "a random code; who it was is gone with her declared fields",
