@@ -13,7 +13,8 @@ from django.utils import timezone
 from bookings import links
 from bookings.models import Booking, Notification
 from bookings.services import complete_walk, lock_walk, queue_notification
-from patrols.models import Borough, Walk, is_visible_to
+from patrols.models import Borough, Walk
+from patrols.services import is_walk_team
 
 from .messages import action_key
 from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
@@ -28,7 +29,6 @@ DESCRIPTION_MAX = 2000
 NOTE_MAX = 2000
 # How long after the walk her survey link works (its link's own validity, bookings/links.py).
 FEEDBACK_DAYS_AFTER_WALK = links.LINK_DAYS_AFTER_WALK[links.SURVEY]
-INSPECTORS = "Inspectors"
 
 Attendance = dict[int, str]  # booking id -> Booking.Status.ATTENDED or NO_SHOW
 ATTENDANCE_CHOICES = (Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
@@ -44,16 +44,8 @@ def in_london(lat: Decimal, lng: Decimal) -> bool:
 
 
 def can_debrief(*, user: AbstractBaseUser, walk: Walk) -> bool:
-    """The officers rostered on the walk, and the inspectors of its BCU (or of all London)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    if not is_visible_to(walk, user):  # another BCU's walk, or no officer record
-        return False
-    if user.groups.filter(name=INSPECTORS).exists():
-        return True
-    return walk.roster.filter(officer__user=user, officer__is_active=True).exists()
+    """The walk's team (patrols.services.is_walk_team): its officers and their inspectors."""
+    return is_walk_team(user=user, walk=walk)
 
 
 def debrief_closes_at(walk: Walk) -> datetime:

@@ -7,10 +7,26 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from .models import Officer, RosterAssignment, Walk
+from .models import Officer, RosterAssignment, Walk, is_visible_to
 
 LONDON = ZoneInfo("Europe/London")
+INSPECTORS = "Inspectors"  # the group of the inspectors who plan their BCU's walks
 EXCLUSION_CONSTRAINT = "roster_officer_no_overlapping_walks"
+
+
+def is_walk_team(*, user, walk: Walk) -> bool:
+    """The officers rostered on the walk, and the inspectors of its BCU (or of all London):
+    the people who walk it or answer for it. They read its briefing (what each woman asked
+    for) and debrief it; an officer of the BCU who is not on the walk has no need to."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if not is_visible_to(walk, user):  # another BCU's walk, or no officer record
+        return False
+    if user.groups.filter(name=INSPECTORS).exists():
+        return True
+    return walk.roster.filter(officer__user=user, officer__is_active=True).exists()
 
 
 def overlapping_assignments(*, officer: Officer, starts_at: datetime, ends_at: datetime):

@@ -1,12 +1,8 @@
 """The public pages: find a walk, book a place, manage it, ask for a walk on your route."""
 
-from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from astral import LocationInfo, Observer
-from astral.sun import sun
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -26,15 +22,14 @@ from bookings.models import Booking
 from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
+from patrols.daylight import daylight
 from patrols.models import BCU, Walk
 from walkandtalk.ratelimit import rate_limit
 
 from . import pagecache
 from .forms import BookingForm, FeedbackForm, LostLinkForm, WalkFilterForm, WalkRequestForm
 
-LONDON = ZoneInfo("Europe/London")
 REMINDER_LABELS = {"reminder_24h": "the day before", "reminder_2h": "2 hours before"}
-CENTRAL_LONDON = LocationInfo("London", "England", "Europe/London", 51.5074, -0.1278)
 WALKS_PER_PAGE = 20
 # How long the page after a form keeps showing what was just done, in this browser only: long
 # enough to read and note the reference, short enough on a shared device.
@@ -102,28 +97,6 @@ def forget_stale_outcome(request, response, name: str, outcome: dict | None) -> 
 def public_walks():
     """Group walks: route walks are one woman's and never appear on the public pages."""
     return Walk.objects.filter(kind=Walk.Kind.GROUP).select_related("borough", "bcu")
-
-
-def daylight(walk: Walk) -> dict:
-    """Sunrise and sunset at the meeting point (central London when it has no coordinates)
-    on the day of the walk, and whether it will be dark when the walk starts and ends."""
-    if walk.meeting_lat is not None and walk.meeting_lng is not None:
-        observer = Observer(float(walk.meeting_lat), float(walk.meeting_lng))
-    else:
-        observer = CENTRAL_LONDON.observer
-    day = timezone.localtime(walk.starts_at, LONDON).date()
-    times = sun(observer, date=day, tzinfo=LONDON)
-
-    def dark(moment: datetime) -> bool:
-        return not times["sunrise"] <= moment < times["sunset"]
-
-    return {
-        "morning": timezone.localtime(walk.starts_at, LONDON).hour < 12,
-        "sunrise": times["sunrise"],
-        "sunset": times["sunset"],
-        "dark_at_start": dark(walk.starts_at),
-        "dark_at_end": dark(walk.ends_at),
-    }
 
 
 @require_http_methods(["GET", "HEAD"])
