@@ -295,6 +295,12 @@ class Walk(models.Model):
     def has_started(self, now: datetime | None = None) -> bool:
         return self.starts_at <= (now or timezone.now())
 
+    def is_on_the_day(self, now: datetime | None = None) -> bool:
+        """Is it the day of the walk, London time? Only then do her officers see the names and
+        phone numbers of the women booked (on /staff/ and the briefing), when they may need to
+        find them or call; before, they see what each asked for, not who she is."""
+        return timezone.localdate(self.starts_at) == timezone.localdate(now or timezone.now())
+
     def is_bookable(self, now: datetime | None = None) -> bool:
         return (
             self.status == self.Status.SCHEDULED

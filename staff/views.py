@@ -20,7 +20,9 @@ from concerns.services import (
     debrief_closes_at,
     debrief_state,
 )
+from patrols.daylight import daylight
 from patrols.models import Officer, RosterAssignment, Walk, bcu_scope
+from patrols.services import is_walk_team
 from walkandtalk.forms import ErrorSummary, error_links
 
 from .forms import MAX_CONCERNS_PER_DEBRIEF, AttendanceForm, ConcernForm, ConcernFormSet
@@ -28,11 +30,36 @@ from .forms import MAX_CONCERNS_PER_DEBRIEF, AttendanceForm, ConcernForm, Concer
 RECENT_DAYS = 7
 
 
+# What an officer reads of a booking: never her email address, not even loaded.
+BRIEFING_FIELDS = ("walk", "full_name", "phone", "accessibility_needs", "topics", "created_at")
+ROSTER_ORDER = Prefetch(
+    "roster",
+    queryset=RosterAssignment.objects.select_related("officer").order_by("role", "officer__name"),
+)
+
+
+def _what_they_told_us(walks) -> dict[int, list[Booking]]:
+    """The women with a place on each walk, by walk id, in one query: what each asked for (her
+    needs, what she would like to talk about) and, for the page to show only on the day of the
+    walk (Walk.is_on_the_day), her name and phone number."""
+    by_walk: dict[int, list[Booking]] = {}
+    people = (
+        Booking.objects.filter(walk__in=walks)
+        .confirmed()
+        .only(*BRIEFING_FIELDS)
+        .order_by("full_name", "pk")
+    )
+    for booking in people:
+        by_walk.setdefault(booking.walk_id, []).append(booking)
+    return by_walk
+
+
 @never_cache
 @login_required
 def staff_home(request):
-    """Her upcoming walks: when, where, who with, how many booked. Names and phone numbers of
-    the women booked appear only on the day of the walk, when she may need to find them."""
+    """Her upcoming walks: when, where, who with, how many booked, and what the women booked
+    asked for (needs, topics). Their names and phone numbers appear only on the day of the walk,
+    when she may need to find them."""
     officer = Officer.objects.filter(user=request.user, is_active=True).first()
     if officer is None:
         return render(request, "patrols/staff_no_officer.html", status=403)
@@ -40,30 +67,18 @@ def staff_home(request):
     mine = RosterAssignment.objects.filter(officer=officer).values("walk_id")
     # Only walks she may open: an officer who has moved BCU no longer sees her old BCU's.
     visible = Walk.objects.visible_to(request.user)
-    roster = Prefetch(
-        "roster",
-        queryset=RosterAssignment.objects.select_related("officer").order_by(
-            "role", "officer__name"
-        ),
-    )
     walks = list(
         visible.filter(pk__in=mine, status=Walk.Status.SCHEDULED, ends_at__gt=now)
         .with_counts()
         .select_related("borough")
-        .prefetch_related(roster)
+        .prefetch_related(ROSTER_ORDER)
         .order_by("starts_at")
     )
     today = timezone.localdate(now)
-    todays = [walk for walk in walks if timezone.localdate(walk.starts_at) == today]
-    if todays:
-        people = Booking.objects.filter(walk__in=todays).confirmed().order_by("full_name")
-        by_walk = {}
-        for booking in people:
-            by_walk.setdefault(booking.walk_id, []).append(booking)
-        for walk in todays:
-            walk.todays_bookings = by_walk.get(walk.pk, [])
+    told = _what_they_told_us(walks)
     for walk in walks:
-        walk.is_today = walk in todays
+        walk.is_today = walk.is_on_the_day(now)
+        walk.told_us = told.get(walk.pk, [])
         walk.fellow_officers = [a for a in walk.roster.all() if a.officer_id != officer.pk]
     recent = (
         visible.filter(
@@ -80,6 +95,31 @@ def staff_home(request):
         "patrols/staff_home.html",
         {"officer": officer, "walks": walks, "recent": recent, "today": today},
     )
+
+
+@never_cache
+@login_required
+def briefing(request, code):
+    """The walk's briefing, to read on a phone or print: where and when, sunset, the officers,
+    and what each woman asked for. Her name and phone number only on the day of the walk, as on
+    /staff/. For the walk's team only (is_walk_team): its officers and their inspector."""
+    bcu_scope(request.user)  # staff with no officer record: 403 (not 404, as for another BCU)
+    walks = (
+        Walk.objects.visible_to(request.user)
+        .with_counts()
+        .select_related("bcu", "borough")
+        .prefetch_related(ROSTER_ORDER)
+    )
+    walk = get_object_or_404(walks, code=code)
+    if not is_walk_team(user=request.user, walk=walk):
+        raise PermissionDenied("Only the walk's officers and their inspector see its briefing.")
+    context = {
+        "walk": walk,
+        "daylight": daylight(walk),
+        "on_the_day": walk.is_on_the_day(),
+        "women": _what_they_told_us([walk]).get(walk.pk, []),
+    }
+    return render(request, "patrols/staff_briefing.html", context)
 
 
 def _debrief_page(request, walk, state, attendance_form, formset, *, errors=(), status=200):

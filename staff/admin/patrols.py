@@ -22,7 +22,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -335,11 +335,13 @@ class RosterInline(BCUScopedTabularInline):
 
 
 class BookingInline(BCUScopedTabularInline):
-    """Who has booked, with the least personal data an inspector needs to plan: no names,
-    emails or phone numbers. Officers mark attendance in the debrief."""
+    """Who has booked, with the least personal data an inspector needs to plan: what each
+    woman asked for (her needs, what she would like to talk about), never her name, email or
+    phone number. Read-only; only her inspectors see it (view_booking, scoped to the BCU).
+    Officers mark attendance in the debrief."""
 
     model = Booking
-    fields = ["reference", "status", "created_at", "accessibility_needs"]
+    fields = ["reference", "status", "created_at", "accessibility_needs", "topics"]
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -432,7 +434,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
     search_fields = ["title", "meeting_point", "borough__name"]
     ordering = ["starts_at"]
     inlines = [RosterInline, BookingInline]
-    readonly_fields = ["bcu", "status", "cancel_reason", "public_page"]
+    readonly_fields = ["bcu", "status", "cancel_reason", "public_page", "briefing"]
     actions = ["repeat_weekly", "cancel_walks"]
     list_per_page = 50
     fieldsets = [
@@ -442,7 +444,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             "Where",
             {"fields": ["meeting_point", "meeting_lat", "meeting_lng", "route_notes"]},
         ),
-        ("Places", {"fields": ["capacity", "public_page"]}),
+        ("Places", {"fields": ["capacity", "public_page", "briefing"]}),
     ]
 
     def get_queryset(self, request):
@@ -489,6 +491,14 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         except NoReverseMatch:  # the public pages are not installed
             return "–"
         return format_html('<a href="{}">{}</a>', url, "See it as she does")
+
+    @admin.display(description="briefing")
+    def briefing(self, walk):
+        """The officers' briefing (staff:briefing): what each woman asked for, to print."""
+        if not walk.pk:
+            return "–"
+        url = reverse("staff:briefing", args=[walk.code])
+        return format_html('<a href="{}">{}</a>', url, "The officers' briefing, to read or print")
 
     def changelist_view(self, request, extra_context=None):
         short = (
