@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patrols.models import BCU, Walk
+from patrols.services import INSPECTORS
 from walkandtalk.mail import build_email
 
 from . import messages
@@ -23,7 +24,6 @@ from .links import site_url
 from .models import Notification, WalkRequest
 from .services import publish_notification
 
-INSPECTORS = "Inspectors"
 REQUEST_OVERDUE = timedelta(days=3)
 LISTED = 30  # an email that goes on for pages is not read
 TEMPLATE = "patrols/digest_email"
