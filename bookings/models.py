@@ -222,6 +222,10 @@ class Notification(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # Tells apart messages of one kind to one recipient, such as one per concern action.
     key = models.CharField(max_length=40, blank=True, default="")
+    # WALK_CHANGED only: the walk's time and meeting point as she last knew them (before the
+    # first change she has not yet been told of), so the email can say "was 7pm, now 7:30pm".
+    # Written by bookings.services.change_walk; {"starts_at", "ends_at"} in ISO 8601.
+    changed_from = models.JSONField(null=True, blank=True, editable=False)
     due_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
