@@ -128,9 +128,44 @@ def route_booking(request: WalkRequest) -> Booking | None:
     return request.walk.bookings.active().for_email(request.email).select_related("walk").first()
 
 
-def calendar_attachment(
-    booking: Booking, walk: dict, *, cancel: bool, discreet: bool, now: datetime
-) -> tuple[str, bytes, str]:
+def walk_changes(notification: Notification, walk, *, discreet: bool) -> list[dict]:
+    """What a WALK_CHANGED email tells her has changed: the walk as she last knew it (the row's
+    `changed_from`, written by change_walk) against the walk as it is now, each {"label",
+    "was", "now"}. Empty when the row does not say (queued before it could) or the walk is back
+    as she knew it. A meeting point a discreet email cannot carry is named by neither ("was"
+    and "now" empty: the email sends her to her booking page)."""
+    was = notification.changed_from
+    if not was:
+        return []
+    old_starts = datetime.fromisoformat(was["starts_at"]).astimezone(LONDON)
+    old_ends = datetime.fromisoformat(was["ends_at"]).astimezone(LONDON)
+    starts, ends = walk.starts_at.astimezone(LONDON), walk.ends_at.astimezone(LONDON)
+    changes = []
+    if old_starts.date() != starts.date():
+        changes.append({"label": "Date", "was": long_date(old_starts), "now": long_date(starts)})
+    if clock(old_starts) != clock(starts):
+        changes.append({"label": "Starts", "was": clock(old_starts), "now": clock(starts)})
+    if clock(old_ends) != clock(ends):
+        changes.append({"label": "Ends", "was": clock(old_ends), "now": clock(ends)})
+    if was["meeting_point"] != walk.meeting_point:
+        old_point = neutral(was["meeting_point"], discreet)
+        point = neutral(walk.meeting_point, discreet)
+        if not (old_point and point):
+            old_point = point = ""
+        changes.append({"label": "Meeting point", "was": old_point, "now": point})
+    return changes
+
+
+def calendar_content(
+    booking: Booking,
+    walk: dict,
+    *,
+    cancel: bool,
+    discreet: bool,
+    now: datetime,
+    publish: bool = False,
+) -> bytes:
+    """Her walk's calendar file (bookings/ics.py) as `walk` (walk_context) describes it."""
     summary = "Walk" if discreet else f"Walk and Talk: {walk['title']}"
     location = walk["meeting_point"] or "See your booking page"
     lines = [
@@ -153,9 +188,26 @@ def calendar_attachment(
         description="\n".join(lines),
         url=booking.manage_url(),
         organizer=sender(discreet),
+        publish=publish,
     )
+    return content
+
+
+def calendar_attachment(
+    booking: Booking, walk: dict, *, cancel: bool, discreet: bool, now: datetime
+) -> tuple[str, bytes, str]:
+    content = calendar_content(booking, walk, cancel=cancel, discreet=discreet, now=now)
     method = "CANCEL" if cancel else "REQUEST"
     return ("walk.ics", content, f"text/calendar; method={method}")  # Django adds the charset
+
+
+def calendar_download(booking: Booking, *, now: datetime | None = None) -> bytes:
+    """The file behind "Add to calendar" on her booking page: her emails' event as it reads
+    now (discreet if her emails are), to import rather than answer (METHOD:PUBLISH)."""
+    now = now or timezone.now()
+    discreet = booking.discreet_emails
+    walk = walk_context(booking.walk, discreet=discreet, now=now)
+    return calendar_content(booking, walk, cancel=False, discreet=discreet, now=now, publish=True)
 
 
 def had_calendar_event(booking: Booking) -> bool:
@@ -185,6 +237,8 @@ def build_message(
         walk = walk_context(booking.walk, discreet=discreet, now=now)
         context.update(walk=walk, booking=booking, manage_url=booking.manage_url())
         context["repeat_booking"] = notification.key == REPEAT_BOOKING_KEY
+        if kind == Kind.WALK_CHANGED:
+            context["changes"] = walk_changes(notification, booking.walk, discreet=discreet)
         if registered.context is not None:
             context.update(registered.context(notification, discreet=discreet, now=now))
         if kind in CALENDAR_REQUEST_KINDS:

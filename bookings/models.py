@@ -3,8 +3,8 @@
 import secrets
 
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Case, Count, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from patrols.models import BCU, BCUScopedQuerySet, Borough, Walk
@@ -33,6 +33,31 @@ class BookingQuerySet(BCUScopedQuerySet):
 
     def waitlisted(self):
         return self.filter(status=Booking.Status.WAITLISTED).order_by("created_at", "pk")
+
+    def with_waitlist_position(self):
+        """Each booking with `waitlist_position`: 1 for the first on her walk's waiting list
+        (the order waitlisted() gives places in), None when she is not on it. One subquery in
+        the same statement, counting the waiting bookings on her walk ahead of her: no other
+        woman's row is read into Python."""
+        ahead = (
+            Booking.objects.filter(walk=OuterRef("walk"), status=Booking.Status.WAITLISTED)
+            .filter(
+                Q(created_at__lt=OuterRef("created_at"))
+                | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+            )
+            .order_by()
+            .values("walk")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        waiting = Q(status=Booking.Status.WAITLISTED)
+        return self.annotate(
+            waitlist_position=Case(
+                When(waiting, then=Coalesce(Subquery(ahead), 0) + 1),
+                default=None,
+                output_field=models.IntegerField(),
+            )
+        )
 
     def for_email(self, email: str):
         return self.filter(email__iexact=email.strip())
@@ -222,6 +247,10 @@ class Notification(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # Tells apart messages of one kind to one recipient, such as one per concern action.
     key = models.CharField(max_length=40, blank=True, default="")
+    # WALK_CHANGED only: the walk's time and meeting point as she last knew them (before the
+    # first change she has not yet been told of), so the email can say "was 7pm, now 7:30pm".
+    # Written by bookings.services.change_walk; {"starts_at", "ends_at"} in ISO 8601.
+    changed_from = models.JSONField(null=True, blank=True, editable=False)
     due_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -422,22 +422,47 @@ def change_walk(
             raise ValidationError("A walk cannot be moved into the past.", code="in_the_past")
         if new_capacity != walk.capacity:
             check_capacity(walk=walk, capacity=new_capacity)
+        was = {
+            "starts_at": walk.starts_at.isoformat(),
+            "ends_at": walk.ends_at.isoformat(),
+            "meeting_point": walk.meeting_point,
+        }
         walk.starts_at, walk.ends_at = new_starts, new_ends
         walk.meeting_point, walk.capacity = new_point, new_capacity
-        walk.save(update_fields=["starts_at", "ends_at", "meeting_point", "capacity"])
+        if retimed or moved:
+            walk.sequence += 1  # her calendar takes the new details (bookings/ics.py)
+        walk.save(update_fields=["starts_at", "ends_at", "meeting_point", "capacity", "sequence"])
         if retimed:
             move_roster(walk=walk)
         if retimed or moved:
-            for booking in Booking.objects.filter(walk=walk).active():
-                booking.walk = walk
-                if start_moved and booking.status == Booking.Status.CONFIRMED:
-                    drop_reminders(booking=booking)
-                    plan_reminders(booking=booking)
-                queue_notification(kind=Notification.Kind.WALK_CHANGED, booking=booking)
+            _tell_of_change(walk, was, start_moved=start_moved)
         if grown:
             _fill_from_waitlist(walk, now)
         _walks_changed(walk)
     return walk
+
+
+def _tell_of_change(walk: Walk, was: dict, *, start_moved: bool) -> None:
+    """Queue WALK_CHANGED to everyone booked on the walk (re-armed if she was told of an
+    earlier change), with what she last knew of it in `changed_from`: the walk as it was just
+    now, unless an earlier change's message to her is still unsent, whose `changed_from` is
+    older and stays (she hears "was" as she knew it and "now" as it is when the email is
+    written). Her reminders move with a new start. The caller holds the walk's lock."""
+    bookings = list(Booking.objects.filter(walk=walk).active())
+    untold = set(
+        Notification.objects.filter(
+            booking__in=bookings, kind=Notification.Kind.WALK_CHANGED, sent_at=None
+        ).values_list("booking_id", flat=True)
+    )
+    for booking in bookings:
+        booking.walk = walk
+        if start_moved and booking.status == Booking.Status.CONFIRMED:
+            drop_reminders(booking=booking)
+            plan_reminders(booking=booking)
+        queue_notification(kind=Notification.Kind.WALK_CHANGED, booking=booking)
+    Notification.objects.filter(booking__in=bookings, kind=Notification.Kind.WALK_CHANGED).exclude(
+        booking_id__in=untold
+    ).update(changed_from=was)
 
 
 def cancel_walk(*, walk: Walk, reason: str) -> int:
@@ -458,7 +483,8 @@ def cancel_walk(*, walk: Walk, reason: str) -> int:
             raise ValidationError("This walk has taken place.", code="walk_completed")
         walk.status = Walk.Status.CANCELLED
         walk.cancel_reason = reason
-        walk.save(update_fields=["status", "cancel_reason"])
+        walk.sequence += 1  # the cancellation outranks every calendar file sent before
+        walk.save(update_fields=["status", "cancel_reason", "sequence"])
         bookings = list(Booking.objects.filter(walk=walk).active().select_for_update())
         for booking in bookings:
             booking.status = Booking.Status.CANCELLED

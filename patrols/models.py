@@ -253,6 +253,11 @@ class Walk(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GROUP)
     cancel_reason = models.TextField(blank=True)
+    # How many times the walk's time or place has changed, or it was called off: the calendar
+    # files in her emails count it into their SEQUENCE (bookings/ics.py), so a file written
+    # after a change always replaces the one before. Raised only by the walk lifecycle
+    # (bookings.services.change_walk, cancel_walk).
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = WalkQuerySet.as_manager()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("walks/<uuid:code>/book/", views.book, name="book"),
     path("walks/<uuid:code>/booked/", views.booked, name="booked"),
     path("bookings/manage/<str:token>/", views.manage, name="manage"),
+    path("bookings/manage/<str:token>/walk.ics", views.manage_calendar, name="manage_calendar"),
     path("bookings/lost-link/", views.lost_link, name="lost_link"),
     path("bookings/lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
     path("request/", views.request_walk, name="request_walk"),

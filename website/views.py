@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.defaults import page_not_found
 
 from bookings import services
+from bookings.emails import calendar_download
 from bookings.models import Booking
 from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
@@ -226,12 +227,22 @@ def booked(request, code):
 @rate_limit("manage")
 def manage(request, token):
     booking = (
-        Booking.objects.by_manage_token(token).select_related("walk__borough", "walk__bcu").first()
+        Booking.objects.by_manage_token(token)
+        .with_waitlist_position()
+        .select_related("walk__borough", "walk__bcu")
+        .first()
     )
     if booking is None:
         raise Http404
     status = 200
     error = None
+    walk = booking.walk
+    can_cancel = booking.is_active and not walk.has_started()
+    if request.method != "POST" and request.GET.get("action") == "cancel" and can_cancel:
+        # The button on her page asks first (a GET: a mail scanner opening it changes nothing);
+        # this page's own form posts action=cancel to her page, which cancels.
+        context = {"booking": booking, "walk": walk, "token": token}
+        return render(request, "bookings/manage_cancel.html", context)
     if request.method == "POST":
         if request.POST.get("action") != "cancel":
             error, status = "Choose what you would like to do with your booking", 400
@@ -245,14 +256,61 @@ def manage(request, token):
                     request, "Your booking is cancelled. We have sent you an email to confirm."
                 )
                 return redirect(request.path)
-    walk = booking.walk
     context = {
         "booking": booking,
         "walk": walk,
         "error": error,
-        "can_cancel": booking.is_active and not walk.has_started(),
+        "can_cancel": can_cancel,
+        "token": token,
+        "waitlist_place": ordinal(booking.waitlist_position) if booking.waitlist_position else "",
+        "has_calendar": has_calendar(booking),
+        "other_walks": other_walks_nearby(walk)
+        if booking.status == Booking.Status.CANCELLED
+        else [],
     }
     return render(request, "bookings/manage.html", context, status=status)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def has_calendar(booking: Booking) -> bool:
+    """Whether her page offers her walk for her calendar: a place on a walk still to happen."""
+    return (
+        booking.status == Booking.Status.CONFIRMED and booking.walk.status == Walk.Status.SCHEDULED
+    )
+
+
+OTHER_WALKS = 5
+
+
+def other_walks_nearby(walk: Walk) -> list[Walk]:
+    """After a cancellation: the next few group walks in the same borough, public to anyone."""
+    return list(
+        public_walks()
+        .filter(borough_id=walk.borough_id, status=Walk.Status.SCHEDULED)
+        .filter(starts_at__gt=timezone.now())
+        .exclude(pk=walk.pk)
+        .order_by("starts_at", "pk")[:OTHER_WALKS]
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+@no_store
+def manage_calendar(request, token):
+    """ "Add to calendar" on her page: her walk's .ics, opened by her manage link's token alone,
+    while she has a place on a walk still to happen. A download, never kept by a cache."""
+    booking = (
+        Booking.objects.by_manage_token(token).select_related("walk__borough", "walk__bcu").first()
+    )
+    if booking is None or not has_calendar(booking):
+        raise Http404
+    response = HttpResponse(calendar_download(booking), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="walk.ics"'
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -4,7 +4,9 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from icalendar import Calendar
 
+from bookings.ics import calendar_uid
 from bookings.models import Booking, Notification
 from bookings.services import book_place
 from patrols.models import Walk
@@ -74,7 +76,7 @@ def test_cancelling_through_the_link_gives_the_place_to_the_waiting_list(client)
 def test_leaving_the_waiting_list(client):
     booking = make_booking(status=Status.WAITLISTED)
     body = client.get(url(booking)).content.decode()
-    assert "You are on the waiting list." in body
+    assert "You are 1st on the waiting list." in body  # her place in line
     assert "Leave the waiting list" in body
     client.post(url(booking), {"action": "cancel"})
     booking.refresh_from_db()
@@ -189,3 +191,146 @@ def test_cancelling_works_without_a_csrf_cookie_because_the_token_is_the_authori
     assert response.status_code == 302
     booking.refresh_from_db()
     assert booking.status == Status.CANCELLED
+
+
+# --- Her place on the waiting list, her calendar file, and a second thought before cancelling
+
+
+@pytest.mark.querycount
+def test_her_place_on_the_waiting_list_counts_only_those_ahead_of_her_on_her_walk(
+    client, django_assert_num_queries
+):
+    walk = make_walk(capacity=1)
+    book_place(walk=walk, full_name="Has a place", email="placed@example.org")
+    first = book_place(walk=walk, full_name="First", email="first@example.org")
+    second = book_place(walk=walk, full_name="Second", email="second@example.org")
+    third = book_place(walk=walk, full_name="Third", email="third@example.org")
+    other_walk = make_walk(capacity=1)
+    make_booking(walk=other_walk)
+    make_booking(walk=other_walk, status=Status.WAITLISTED)  # another walk's list: not counted
+    first_out = Booking.objects.get(pk=first.pk)
+    first_out.status = Status.CANCELLED  # she left: those behind her move up
+    first_out.save()
+
+    positions = dict(
+        Booking.objects.filter(walk=walk)
+        .with_waitlist_position()
+        .values_list("full_name", "waitlist_position")
+    )
+    assert positions == {"Has a place": None, "First": None, "Second": 1, "Third": 2}
+    with django_assert_num_queries(1):
+        [found] = Booking.objects.filter(pk=third.pk).with_waitlist_position()
+    assert found.waitlist_position == 2
+
+    body = client.get(url(third)).content.decode()
+    assert "You are 2nd on the waiting list." in body
+    assert "Second" not in body and "second@example.org" not in body
+    assert "You are 1st on the waiting list." in client.get(url(second)).content.decode()
+
+
+def test_ordinals():
+    from website.views import ordinal
+
+    words = [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111)]
+    assert words == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th"
+    ]  # fmt: skip
+
+
+def calendar_url(booking):
+    return url(booking) + "walk.ics"
+
+
+def test_add_to_calendar_downloads_her_event_and_is_never_stored(client):
+    booking = make_booking(walk=make_walk(meeting_point="Brixton library steps"))
+    page = client.get(url(booking)).content.decode()
+    assert f'href="{calendar_url(booking)}"' in page
+    assert "Add to calendar" in page
+
+    response = client.get(calendar_url(booking))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="walk.ics"'
+    assert "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "no-referrer"
+    calendar = Calendar.from_ical(response.content)
+    assert calendar["METHOD"] == "PUBLISH"
+    [event] = calendar.walk("VEVENT")
+    assert event["UID"] == calendar_uid(booking)  # the event her emails add and update
+    assert "Brixton library steps" in str(event["LOCATION"])
+    assert "ATTENDEE" not in event
+
+
+def test_a_discreet_booking_downloads_a_neutral_event(client):
+    booking = make_booking(discreet_emails=True, walk=make_walk(title="Police walk in Lambeth"))
+    content = client.get(calendar_url(booking)).content.decode()
+    assert "police" not in content.replace("\r\n ", "").lower()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "0" * 64,
+        "walk",
+        "x" * 200,
+    ],
+)
+def test_a_wrong_token_downloads_nothing(client, token):
+    make_booking()
+    response = client.get(f"/bookings/manage/{token}/walk.ics")
+    assert response.status_code == 404
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_her_survey_token_downloads_nothing(client):
+    booking = make_booking()
+    response = client.get(f"/bookings/manage/{booking.survey_token()}/walk.ics")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("status", [Status.WAITLISTED, Status.CANCELLED])
+def test_without_a_place_there_is_nothing_to_add_to_her_calendar(client, status):
+    booking = make_booking(status=status)
+    assert "Add to calendar" not in client.get(url(booking)).content.decode()
+    assert client.get(calendar_url(booking)).status_code == 404
+
+
+def test_the_cancel_button_asks_first_with_the_walks_details(client):
+    booking = make_booking(walk=make_walk(meeting_point="Brixton library steps"))
+    page = client.get(url(booking)).content.decode()
+    assert re.search(
+        r'<form method="get">\s*<input type="hidden" name="action" value="cancel">', page
+    )
+
+    response = client.get(url(booking) + "?action=cancel")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Are you sure?" in body
+    assert "Brixton library steps" in body
+    assert f'<form method="post" action="{url(booking)}"' in body
+    assert "Yes, cancel my booking" in body
+    assert "no-store" in response["Cache-Control"]
+    booking.refresh_from_db()
+    assert booking.status == Status.CONFIRMED  # asking is not cancelling
+
+    client.post(url(booking), {"action": "cancel"})
+    booking.refresh_from_db()
+    assert booking.status == Status.CANCELLED
+    # Asked again once it is cancelled: her page, not the question.
+    assert "Are you sure?" not in client.get(url(booking) + "?action=cancel").content.decode()
+
+
+def test_the_cancelled_page_offers_other_walks_in_her_borough(client):
+    from tests.factories import borough
+
+    booking = make_booking(walk=make_walk(title="Walk she gave up"))
+    make_walk(title="Next Lambeth walk")
+    make_walk(title="Lambeth walk, called off", status=Walk.Status.CANCELLED)
+    make_walk(title="Lambeth walk, already gone", starts_at=timezone.now() - timedelta(days=1))
+    make_walk(title="Camden walk", borough=borough("camden"))
+    client.post(url(booking), {"action": "cancel"})
+    body = client.get(url(booking)).content.decode()
+    assert "Other walks in Lambeth" in body
+    assert "Next Lambeth walk" in body
+    for absent in ("called off", "already gone", "Camden walk"):
+        assert absent not in body

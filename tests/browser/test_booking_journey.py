@@ -105,6 +105,8 @@ def test_find_a_walk_by_borough_book_it_and_cancel_it_through_the_manage_link(
     expect(page.get_by_text("You have a place on this walk.")).to_be_visible()
     check_page(page)
     page.get_by_role("button", name="Cancel my booking").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Are you sure?")
+    page.get_by_role("button", name="Yes, cancel my booking").click()
     expect(page.get_by_text("Your booking is cancelled.")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel my booking")).to_have_count(0)
     check_page(page)
@@ -199,6 +201,9 @@ def test_booking_cancelling_and_asking_for_a_route_walk_work_with_the_keyboard_a
     booking = Booking.objects.get()
     page.goto(f"{live_server.url}/bookings/manage/{booking.manage_token()}/")
     tab_to(page, page.get_by_role("button", name="Cancel my booking"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Are you sure?")
+    tab_to(page, page.get_by_role("button", name="Yes, cancel my booking"))
     page.keyboard.press("Enter")
     expect(page.get_by_text("Your booking is cancelled.")).to_be_visible()
 

@@ -66,6 +66,7 @@ NOT_PERSONAL = {
         "kind": CHOICE,
         "key": "tells apart messages of one kind, such as a concern action's id",
         "last_error": "the mail server's answer; the whole row goes with her booking or request",
+        "changed_from": "the walk's earlier time and meeting point; the row goes with her booking",
     },
     "concerns.Concern": {
         "category": CHOICE,
