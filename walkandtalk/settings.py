@@ -270,6 +270,14 @@ CELERY_BEAT_SCHEDULE["bookings-deliver-due-notifications"] = {
     "options": {"expires": 50},
 }
 
+# /readyz (walkandtalk/readiness.py) fails when the oldest due message has waited longer than
+# READY_OUTBOX_MAX_AGE_MINUTES, or beat's sweep (every minute) has not run for
+# READY_SWEEP_MAX_AGE_MINUTES.
+READY_OUTBOX_MAX_AGE = timedelta(
+    minutes=float(os.environ.get("READY_OUTBOX_MAX_AGE_MINUTES", "10"))
+)
+READY_SWEEP_MAX_AGE = timedelta(minutes=float(os.environ.get("READY_SWEEP_MAX_AGE_MINUTES", "5")))
+
 # Security. Everything here is on unless DEBUG; check --deploy is clean in production.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
