@@ -389,3 +389,13 @@ CELERY_BEAT_SCHEDULE["concerns-purge-personal-data"] = {
     "task": "privacy.tasks.purge_personal_data",
     "schedule": crontab(hour=3, minute=30),
 }
+
+# Error reporting: to Sentry when SENTRY_DSN is set (the web here; the worker and beat in
+# walkandtalk/celery.py), scrubbed of personal data and token paths (walkandtalk/errors.py).
+# Nothing is initialised, and nothing sent, when it is unset.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
+if SENTRY_DSN:
+    from walkandtalk import errors
+
+    errors.start(SENTRY_DSN, SENTRY_ENVIRONMENT)
