@@ -39,7 +39,11 @@ if not SECRET_KEY:
     SECRET_KEY = "development-only-not-secret"  # noqa: S105 - DEBUG only
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address every link in an email starts with. The demo (DEBUG) serves on PORT, so its
+# links follow it: `PORT=8123 make run` writes links to http://127.0.0.1:8123. (The Makefile
+# sets SITE_URL for the worker too: honcho gives each process a PORT of its own.)
+_served_at = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}" if DEBUG else ""
+SITE_URL = os.environ.get("SITE_URL", _served_at or "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
 # The project's own apps, from the domain at the bottom to the screens on top
