@@ -211,6 +211,16 @@ def test_an_error_logged_by_a_task_reaches_sentry_scrubbed(sentry):
     assert_nothing_personal(event)
 
 
+@pytest.mark.django_db
+def test_a_failing_readiness_check_is_not_reported_as_an_error(client, sentry, settings):
+    """/readyz answering 503 is the monitor's news, polled every few seconds: not an error.
+    (The SDK's Django integration leaves django.request's status lines out.)"""
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    assert client.get("/readyz").status_code == 503
+    sentry_sdk.flush()
+    assert sentry.events() == []
+
+
 def sentry_state(dsn: str) -> dict:
     """Start Django and the Celery app as the web and the worker do, with SENTRY_DSN as
     given, and say what the SDK was set up with."""
