@@ -20,10 +20,14 @@ install: $(VENV)/.installed
 
 # The demo on embedded defaults: SQLite, Celery's filesystem broker, mail written to var/mail/.
 # Set DATABASE_URL and CELERY_BROKER_URL to run the same thing on PostgreSQL and Redis.
+# Emails link to the port the demo serves on (PORT=8123 make run): SITE_URL is given to every
+# process, since honcho hands the worker and beat ports of their own (PORT+100, PORT+200).
+SITE_URL ?= http://127.0.0.1:$(PORT)
+RUN_ENV = DEBUG=1 SITE_URL=$(SITE_URL)
 run: install
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(VENV)/bin/honcho --procfile Procfile.dev start --port $(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
-        from . import digest
+        from . import digest, readiness
 
         digest.register()
+        readiness.register()

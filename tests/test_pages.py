@@ -28,6 +28,7 @@ PUBLIC_PAGES = [
 # URL names without arguments that are not public pages: staff pages, files, machine endpoints.
 NOT_PUBLIC_PAGES = {
     "healthz",
+    "readyz",
     "reports:page",
     "reports:csv",
     "staff:home",

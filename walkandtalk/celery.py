@@ -5,6 +5,7 @@ import os
 from urllib.parse import urlsplit
 
 from celery import Celery
+from celery.signals import beat_init, celeryd_init
 
 from walkandtalk import breaker
 
@@ -24,6 +25,18 @@ def make_broker_folders(sender, **kwargs):
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
+
+
+@celeryd_init.connect
+@beat_init.connect
+def start_error_reporting(**kwargs):
+    """The worker's and beat's errors go to Sentry when SENTRY_DSN is set (walkandtalk/
+    errors.py): started here, as each starts, whichever way it loaded the settings."""
+    from django.conf import settings
+
+    from walkandtalk import errors
+
+    errors.start(settings.SENTRY_DSN, settings.SENTRY_ENVIRONMENT)
 
 
 def publish(name: str, *args) -> None:

@@ -5,7 +5,12 @@ import json
 import logging
 import re
 
-TOKEN_PATH = re.compile(r"/(bookings/manage|feedback)/[^/\s?\"']+")
+from walkandtalk.security import TOKEN_PREFIXES
+
+# The secret part of a token page's address (walkandtalk.security.TOKEN_PREFIXES: the one list).
+TOKEN_PATH = re.compile(
+    "/(" + "|".join(re.escape(prefix.strip("/")) for prefix in TOKEN_PREFIXES) + r")/[^/\s?\"']+"
+)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 
 

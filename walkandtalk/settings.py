@@ -39,7 +39,11 @@ if not SECRET_KEY:
     SECRET_KEY = "development-only-not-secret"  # noqa: S105 - DEBUG only
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address every link in an email starts with. The demo (DEBUG) serves on PORT, so its
+# links follow it: `PORT=8123 make run` writes links to http://127.0.0.1:8123. (The Makefile
+# sets SITE_URL for the worker too: honcho gives each process a PORT of its own.)
+_served_at = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}" if DEBUG else ""
+SITE_URL = os.environ.get("SITE_URL", _served_at or "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
 # The project's own apps, from the domain at the bottom to the screens on top
@@ -270,6 +274,14 @@ CELERY_BEAT_SCHEDULE["bookings-deliver-due-notifications"] = {
     "options": {"expires": 50},
 }
 
+# /readyz (walkandtalk/readiness.py) fails when the oldest due message has waited longer than
+# READY_OUTBOX_MAX_AGE_MINUTES, or beat's sweep (every minute) has not run for
+# READY_SWEEP_MAX_AGE_MINUTES.
+READY_OUTBOX_MAX_AGE = timedelta(
+    minutes=float(os.environ.get("READY_OUTBOX_MAX_AGE_MINUTES", "10"))
+)
+READY_SWEEP_MAX_AGE = timedelta(minutes=float(os.environ.get("READY_SWEEP_MAX_AGE_MINUTES", "5")))
+
 # Security. Everything here is on unless DEBUG; check --deploy is clean in production.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -381,3 +393,13 @@ CELERY_BEAT_SCHEDULE["concerns-purge-personal-data"] = {
     "task": "privacy.tasks.purge_personal_data",
     "schedule": crontab(hour=3, minute=30),
 }
+
+# Error reporting: to Sentry when SENTRY_DSN is set (the web here; the worker and beat in
+# walkandtalk/celery.py), scrubbed of personal data and token paths (walkandtalk/errors.py).
+# Nothing is initialised, and nothing sent, when it is unset.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
+if SENTRY_DSN:
+    from walkandtalk import errors
+
+    errors.start(SENTRY_DSN, SENTRY_ENVIRONMENT)

@@ -9,6 +9,7 @@ from . import two_factor, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # The staff second factor: before the admin and /staff/, which it guards.
     path("staff/two-factor/", two_factor.verify, name="two_factor"),
     path("staff/two-factor/setup/", two_factor.setup, name="two_factor_setup"),
