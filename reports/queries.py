@@ -20,6 +20,7 @@ from django.db.models import (
     Avg,
     Count,
     DurationField,
+    ExpressionWrapper,
     F,
     IntegerField,
     Min,
@@ -101,8 +102,7 @@ class ReportFilters:
 
 class Median(Aggregate):
     """PostgreSQL's PERCENTILE_CONT(0.5): the median, of numbers or of intervals. SQLite (the
-    embedded demo) has no such aggregate, so callers ask `median_supported()` first and show
-    "not available" there rather than fetch every row to sort it in Python."""
+    embedded demo) has no such aggregate: `aggregate_with_median` finds it another way there."""
 
     function = "PERCENTILE_CONT"
     name = "Median"
@@ -139,15 +139,26 @@ def snapshot():
         yield
 
 
-def median_supported() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _median(expression) -> dict:
-    """{"median": Median(expression)} where the database has it, else nothing (None later)."""
-    if not median_supported():
-        return {}
-    return {"median": Median(expression, output_field=DurationField())}
+def aggregate_with_median(rows: QuerySet, expression, **aggregates) -> dict:
+    """`rows.aggregate(**aggregates)`, plus "median": the median duration of `expression` over
+    the rows where it is not null (None if there are none), halfway between the middle two of
+    an even number. On PostgreSQL it is PERCENTILE_CONT, in the same query. Elsewhere (SQLite,
+    the embedded demo) that query also counts the durations, and a second one reads only the
+    middle one or two, ordered by the duration with OFFSET and LIMIT: never every row."""
+    duration = ExpressionWrapper(expression, output_field=DurationField())
+    if connection.vendor == "postgresql":
+        return rows.aggregate(**aggregates, median=Median(duration))
+    row = rows.aggregate(**aggregates, durations=Count(duration))
+    n = row.pop("durations")
+    if not n:
+        return {**row, "median": None}
+    middle = list(
+        rows.annotate(duration=duration)
+        .filter(duration__isnull=False)
+        .order_by("duration")
+        .values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1]
+    )
+    return {**row, "median": sum(middle, timedelta()) / len(middle)}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -207,12 +218,13 @@ def request_figures(f: ReportFilters) -> dict:
     rows = WalkRequest.objects.filter(created_at__gte=f.since, created_at__lt=f.until).filter(
         f.place(WalkRequest)
     )
-    row = rows.aggregate(
+    row = aggregate_with_median(
+        rows,
+        F("decided_at") - F("created_at"),
         received=Count("pk"),
         scheduled=Count("pk", filter=Q(status=WalkRequest.Status.SCHEDULED)),
         declined=Count("pk", filter=Q(status=WalkRequest.Status.DECLINED)),
         waiting=Count("pk", filter=Q(status=WalkRequest.Status.OPEN)),
-        **_median(F("decided_at") - F("created_at")),
     )
     row["median_time_to_answer"] = row.pop("median", None)
     return row
@@ -259,14 +271,14 @@ def concern_figures(f: ReportFilters, counts: dict | None = None) -> dict:
 
 def action_figures(f: ReportFilters) -> dict:
     """Of the report's concerns, how many have at least one action, and the median time from a
-    concern being logged to its first action (PostgreSQL only: None elsewhere)."""
+    concern being logged to its first action."""
     firsts = (
         ConcernAction.objects.filter(concern_filter(f, ConcernAction))
         .values("concern")
         .annotate(first_at=Min("at"), logged_at=Min("concern__logged_at"))
         .order_by()
     )
-    row = firsts.aggregate(with_action=Count("*"), **_median(F("first_at") - F("logged_at")))
+    row = aggregate_with_median(firsts, F("first_at") - F("logged_at"), with_action=Count("*"))
     row["median_time_to_first_action"] = row.pop("median", None)
     return row
 

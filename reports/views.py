@@ -67,8 +67,6 @@ def _headline_sections(figures: dict) -> list[dict]:
     """The headline figures as they read on the page: label, value, and what it counts."""
     walks, requests, found = figures["walks"], figures["requests"], figures["concerns"]
     actions, survey = figures["actions"], figures["survey"]
-    median = reports.median_supported()
-    unavailable = "Not available on this database (needs PostgreSQL)."
     answered = requests["scheduled"] + requests["declined"]
     return [
         {
@@ -91,10 +89,8 @@ def _headline_sections(figures: dict) -> list[dict]:
                 ("Requests received", _count(requests["received"]), ""),
                 (
                     "Median time to answer",
-                    _duration(requests["median_time_to_answer"]) if median else "Not available",
-                    f"{answered:,} answered; {requests['waiting']:,} still waiting."
-                    if median
-                    else unavailable,
+                    _duration(requests["median_time_to_answer"]),
+                    f"{answered:,} answered; {requests['waiting']:,} still waiting.",
                 ),
             ],
         },
@@ -109,10 +105,8 @@ def _headline_sections(figures: dict) -> list[dict]:
                 ),
                 (
                     "Median time to first action",
-                    _duration(actions["median_time_to_first_action"])
-                    if median
-                    else "Not available",
-                    "From being logged to the first action." if median else unavailable,
+                    _duration(actions["median_time_to_first_action"]),
+                    "From being logged to the first action.",
                 ),
                 (
                     "Open for more than 30 days",

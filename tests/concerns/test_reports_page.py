@@ -9,7 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from concerns.models import ConcernStatus, Partner
-from reports import queries as reports
 from tests.factories import (
     borough,
     login_staff,
@@ -263,15 +262,6 @@ def test_the_page_shows_each_headline_figure(london_commander):
         "Change in confidence in the police": "+1.0",
     }
     assert "Transport for London" in response.text
-
-
-def test_without_a_median_in_the_database_the_page_says_not_available(
-    london_commander, monkeypatch
-):
-    monkeypatch.setattr(reports, "median_supported", lambda: False)
-    response = london_commander.get(URL)
-    assert response.status_code == 200
-    assert "Not available on this database" in response.text
 
 
 def test_each_chart_is_hidden_from_screen_readers_beside_a_table(london_commander):
