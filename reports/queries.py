@@ -18,8 +18,11 @@ from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Avg,
+    Case,
+    CharField,
     Count,
     DurationField,
+    ExpressionWrapper,
     F,
     IntegerField,
     Min,
@@ -29,6 +32,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Round, TruncDate
 from django.utils import timezone
@@ -49,6 +53,7 @@ TOP_LOCATIONS = 10
 # concern "outside my flat" would otherwise lead to her home once the file leaves the building.
 CSV_COORDINATE_PLACES = 3
 CSV_CHUNK_ROWS = 2000
+MAP_POINTS = 2000  # rounded positions on the map, at most
 
 CATEGORY_GROUPS = [
     ("environmental", "Environmental", Concern.ENVIRONMENTAL),
@@ -101,8 +106,7 @@ class ReportFilters:
 
 class Median(Aggregate):
     """PostgreSQL's PERCENTILE_CONT(0.5): the median, of numbers or of intervals. SQLite (the
-    embedded demo) has no such aggregate, so callers ask `median_supported()` first and show
-    "not available" there rather than fetch every row to sort it in Python."""
+    embedded demo) has no such aggregate: `aggregate_with_median` finds it another way there."""
 
     function = "PERCENTILE_CONT"
     name = "Median"
@@ -139,15 +143,26 @@ def snapshot():
         yield
 
 
-def median_supported() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _median(expression) -> dict:
-    """{"median": Median(expression)} where the database has it, else nothing (None later)."""
-    if not median_supported():
-        return {}
-    return {"median": Median(expression, output_field=DurationField())}
+def aggregate_with_median(rows: QuerySet, expression, **aggregates) -> dict:
+    """`rows.aggregate(**aggregates)`, plus "median": the median duration of `expression` over
+    the rows where it is not null (None if there are none), halfway between the middle two of
+    an even number. On PostgreSQL it is PERCENTILE_CONT, in the same query. Elsewhere (SQLite,
+    the embedded demo) that query also counts the durations, and a second one reads only the
+    middle one or two, ordered by the duration with OFFSET and LIMIT: never every row."""
+    duration = ExpressionWrapper(expression, output_field=DurationField())
+    if connection.vendor == "postgresql":
+        return rows.aggregate(**aggregates, median=Median(duration))
+    row = rows.aggregate(**aggregates, durations=Count(duration))
+    n = row.pop("durations")
+    if not n:
+        return {**row, "median": None}
+    middle = list(
+        rows.annotate(duration=duration)
+        .filter(duration__isnull=False)
+        .order_by("duration")
+        .values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1]
+    )
+    return {**row, "median": sum(middle, timedelta()) / len(middle)}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -207,12 +222,13 @@ def request_figures(f: ReportFilters) -> dict:
     rows = WalkRequest.objects.filter(created_at__gte=f.since, created_at__lt=f.until).filter(
         f.place(WalkRequest)
     )
-    row = rows.aggregate(
+    row = aggregate_with_median(
+        rows,
+        F("decided_at") - F("created_at"),
         received=Count("pk"),
         scheduled=Count("pk", filter=Q(status=WalkRequest.Status.SCHEDULED)),
         declined=Count("pk", filter=Q(status=WalkRequest.Status.DECLINED)),
         waiting=Count("pk", filter=Q(status=WalkRequest.Status.OPEN)),
-        **_median(F("decided_at") - F("created_at")),
     )
     row["median_time_to_answer"] = row.pop("median", None)
     return row
@@ -259,14 +275,14 @@ def concern_figures(f: ReportFilters, counts: dict | None = None) -> dict:
 
 def action_figures(f: ReportFilters) -> dict:
     """Of the report's concerns, how many have at least one action, and the median time from a
-    concern being logged to its first action (PostgreSQL only: None elsewhere)."""
+    concern being logged to its first action."""
     firsts = (
         ConcernAction.objects.filter(concern_filter(f, ConcernAction))
         .values("concern")
         .annotate(first_at=Min("at"), logged_at=Min("concern__logged_at"))
         .order_by()
     )
-    row = firsts.aggregate(with_action=Count("*"), **_median(F("first_at") - F("logged_at")))
+    row = aggregate_with_median(firsts, F("first_at") - F("logged_at"), with_action=Count("*"))
     row["median_time_to_first_action"] = row.pop("median", None)
     return row
 
@@ -353,15 +369,10 @@ def area_level(f: ReportFilters) -> str:
     return "bcu" if f.bcu is None and f.borough is None else "borough"
 
 
-def concerns_by_area(f: ReportFilters) -> list[dict]:
-    """Concerns in each BCU, or in each borough of the chosen BCU, zeros included. One count
-    subquery per BCU or borough, each a range scan of the (bcu|borough, logged_at) index."""
-    if area_level(f) == "bcu":
-        places, link = BCU.objects.all(), "bcu"
-    else:
-        places, link = Borough.objects.in_bcu(f.borough.bcu if f.borough else f.bcu), "borough"
-        if f.borough is not None:
-            places = places.filter(pk=f.borough.pk)
+def _counted(places: QuerySet, link: str, f: ReportFilters) -> QuerySet:
+    """`places` (BCUs or boroughs) with the report's concerns in each as `count`, zeros
+    included: one count subquery per place, each a range scan of the (bcu|borough, logged_at)
+    index."""
     count = Subquery(
         concerns(f)
         .filter(**{link: OuterRef("pk")})
@@ -370,10 +381,59 @@ def concerns_by_area(f: ReportFilters) -> list[dict]:
         .values("n"),
         output_field=IntegerField(),
     )
-    return list(
-        places.annotate(key=F("pk"), label=F("name"), count=Coalesce(count, Value(0)))
-        .values("key", "label", "count")
+    return places.annotate(key=F("pk"), label=F("name"), count=Coalesce(count, Value(0)))
+
+
+def concerns_by_borough(f: ReportFilters) -> list[dict]:
+    """Concerns in each borough the map draws, in one query: every borough of London, or of
+    the chosen BCU (the chosen borough's BCU, its neighbours there drawn around it). Each row
+    has the borough's `slug` and `bcu_code` for its link, and `in_report`: False for those
+    neighbours, whose concerns the report does not cover."""
+    bcu = f.borough.bcu if f.borough is not None else f.bcu
+    rows = list(
+        _counted(Borough.objects.in_bcu(bcu), "borough", f)
+        .values("key", "label", "count", "slug", bcu_code=F("bcu__code"))
         .order_by("name")
+    )
+    for row in rows:
+        row["in_report"] = f.borough is None or row["key"] == f.borough.pk
+    return rows
+
+
+def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> list[dict]:
+    """Concerns in each BCU, or in each borough of the chosen BCU (or the chosen borough),
+    zeros included. By borough, these are the map's rows (`boroughs`, from
+    `concerns_by_borough`, read here when not given) that the report covers."""
+    if area_level(f) == "bcu":
+        bcus = _counted(BCU.objects.all(), "bcu", f)
+        return list(bcus.values("key", "label", "count").order_by("name"))
+    if boroughs is None:
+        boroughs = concerns_by_borough(f)
+    return [
+        {"key": row["key"], "label": row["label"], "count": row["count"]}
+        for row in boroughs
+        if row["in_report"]
+    ]
+
+
+def concern_positions(f: ReportFilters, limit: int = MAP_POINTS) -> list[dict]:
+    """The report's concerns that have a position, rounded as the CSV rounds them (about
+    100 m), counted by rounded position and category group in one query: the map's points.
+    The `limit` places with the most concerns, so a BCU over years stays a readable map."""
+    group = Case(
+        *[When(category__in=categories, then=Value(key)) for key, _, categories in CATEGORY_GROUPS],
+        output_field=CharField(),
+    )
+    return list(
+        concerns(f)
+        .filter(lat__isnull=False, lng__isnull=False)
+        .values(
+            lat_approx=Round("lat", CSV_COORDINATE_PLACES),
+            lng_approx=Round("lng", CSV_COORDINATE_PLACES),
+            category_group=group,
+        )
+        .annotate(count=Count("*"))
+        .order_by("-count", "lat_approx", "lng_approx", "category_group")[:limit]
     )
 
 

@@ -16,6 +16,8 @@ from walkandtalk.text import neutralise
 
 from . import charts
 from . import queries as reports
+from .map import ATTRIBUTION as MAP_ATTRIBUTION
+from .map import borough_map
 
 # Cells a spreadsheet would run as a formula: a quote in front makes them text (OWASP's advice).
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -30,12 +32,15 @@ def _report_errors(form) -> list[tuple[str, str]]:
     ]
 
 
-def _report_query(f: reports.ReportFilters) -> str:
-    """The filters as a query string, so a shared link or the CSV gives the same report."""
+def _report_query(f: reports.ReportFilters, borough: dict | None = None) -> str:
+    """The filters as a query string, so a shared link or the CSV gives the same report; with
+    `borough` (a row of `concerns_by_borough`), the same report narrowed to that borough."""
     params = {"from": f.start.isoformat(), "to": f.end.isoformat()}
     if f.bcu is not None:
         params["bcu"] = f.bcu.code
-    if f.borough is not None:
+    if borough is not None:
+        params["borough"] = borough["slug"]
+    elif f.borough is not None:
         params["borough"] = f.borough.slug
     if f.category:
         params["category"] = f.category
@@ -67,8 +72,6 @@ def _headline_sections(figures: dict) -> list[dict]:
     """The headline figures as they read on the page: label, value, and what it counts."""
     walks, requests, found = figures["walks"], figures["requests"], figures["concerns"]
     actions, survey = figures["actions"], figures["survey"]
-    median = reports.median_supported()
-    unavailable = "Not available on this database (needs PostgreSQL)."
     answered = requests["scheduled"] + requests["declined"]
     return [
         {
@@ -91,10 +94,8 @@ def _headline_sections(figures: dict) -> list[dict]:
                 ("Requests received", _count(requests["received"]), ""),
                 (
                     "Median time to answer",
-                    _duration(requests["median_time_to_answer"]) if median else "Not available",
-                    f"{answered:,} answered; {requests['waiting']:,} still waiting."
-                    if median
-                    else unavailable,
+                    _duration(requests["median_time_to_answer"]),
+                    f"{answered:,} answered; {requests['waiting']:,} still waiting.",
                 ),
             ],
         },
@@ -109,10 +110,8 @@ def _headline_sections(figures: dict) -> list[dict]:
                 ),
                 (
                     "Median time to first action",
-                    _duration(actions["median_time_to_first_action"])
-                    if median
-                    else "Not available",
-                    "From being logged to the first action." if median else unavailable,
+                    _duration(actions["median_time_to_first_action"]),
+                    "From being logged to the first action.",
                 ),
                 (
                     "Open for more than 30 days",
@@ -159,7 +158,10 @@ def report(request):
         categories = reports.concerns_by_category(f, counts)
         by_time = reports.concerns_by_time_of_day(f, counts)
         statuses = reports.concerns_by_status(f, counts)
-        by_area = reports.concerns_by_area(f)
+        boroughs = reports.concerns_by_borough(f)  # the map's, and by borough the table's
+        by_area = reports.concerns_by_area(f, boroughs)
+        zoomed = reports.area_level(f) == "borough"
+        positions = reports.concern_positions(f) if zoomed else None
         by_month = reports.concerns_by_month(f)
         locations = reports.top_locations(f)
         partners = reports.actions_by_partner(f)
@@ -178,6 +180,13 @@ def report(request):
         "area_level": reports.area_level(f),
         "by_area": by_area,
         "area_chart": charts.bar_chart(by_area),
+        "map": borough_map(
+            boroughs,
+            link=lambda row: "?" + _report_query(f, borough=row),
+            positions=positions,
+            points_limit=reports.MAP_POINTS,
+        ),
+        "map_attribution": MAP_ATTRIBUTION,
         "by_time": by_time,
         "time_chart": charts.bar_chart(by_time),
         "by_month": by_month,

@@ -1,0 +1,108 @@
+"""The report on SQLite, the database of the embedded demo (`make run`): every headline figure
+is there, the medians included, and each is the same as PostgreSQL's for the same data.
+
+The suite runs on PostgreSQL; the test below runs this file's `test_on_this_database` and the
+median tests of test_reports.py again in a pytest of their own on SQLite, and compares."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from concerns.models import ConcernStatus, Partner
+from reports import queries as reports
+from tests.factories import (
+    borough,
+    login_staff,
+    make_action,
+    make_booking,
+    make_concern,
+    make_feedback,
+    make_request,
+    make_user,
+    make_walk,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+LONDON = ZoneInfo("Europe/London")
+TODAY = datetime(2026, 6, 15, 10, 0, tzinfo=LONDON)
+# Where the run on SQLite writes its figures; set only for that run.
+FIGURES_FILE = os.environ.get("REPORT_FIGURES_FILE")
+
+
+def days_ago(n: float) -> datetime:
+    return TODAY - timedelta(days=n)
+
+
+def report_figures() -> dict:
+    """The same data on any database, and the report's headline figures on it, as JSON."""
+    walk = make_walk(starts_at=days_ago(20), status="completed")
+    make_feedback(make_booking(walk=walk, status="attended"))
+    make_booking(walk=walk, status="no_show")
+    # Four answers (2, 5, 9 and 30 hours): the median is halfway between the middle two.
+    for hours, status in [(2, "scheduled"), (5, "declined"), (9, "scheduled"), (30, "declined")]:
+        make_request(
+            created_at=days_ago(30), decided_at=days_ago(30) + timedelta(hours=hours), status=status
+        )
+    make_request(created_at=days_ago(10))  # still waiting
+    # Three concerns acted on after 1, 2.5 and 6 days (the second action on one does not
+    # count), one not yet.
+    for logged, first in [(40, 39), (20, 17.5), (12, 6)]:
+        concern = make_concern(logged_at=days_ago(logged), status=ConcernStatus.REFERRED)
+        make_action(concern, at=days_ago(first), status=ConcernStatus.REFERRED, partner=Partner.TFL)
+    make_action(concern, at=days_ago(1), status=ConcernStatus.ACTIONED)
+    make_concern(logged_at=days_ago(35), borough=borough("westminster"))
+    f = reports.ReportFilters(start=date(2026, 3, 1), end=date(2026, 6, 15), now=TODAY)
+    with reports.snapshot():
+        return json.loads(json.dumps(reports.headline(f), default=str))
+
+
+@pytest.mark.skipif(FIGURES_FILE is None, reason="run by the test below, on SQLite")
+def test_on_this_database(client):
+    with time_machine.travel(TODAY, tick=False):
+        figures = report_figures()
+        login_staff(client, make_user("Commanders", officer_bcu=""))
+        response = client.get("/reports/?from=2026-03-01&to=2026-06-15")
+    assert response.status_code == 200
+    assert "Not available" not in response.text
+    shown = {label: value for s in response.context["sections"] for label, value, _ in s["items"]}
+    assert "No data" not in shown.values()
+    Path(FIGURES_FILE).write_text(json.dumps({"figures": figures, "shown": shown}))
+
+
+@pytest.mark.skipif(FIGURES_FILE is not None, reason="this is the run on SQLite")
+def test_every_headline_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path):
+    assert connection.vendor == "postgresql"
+    out = tmp_path / "figures.json"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'report.sqlite3'}",
+        "REPORT_FIGURES_FILE": str(out),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:warnings",
+         f"{__file__}::test_on_this_database",
+         "tests/concerns/test_reports.py", "-k", "median or test_on_this_database"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout
+    on_sqlite = json.loads(out.read_text())
+
+    with time_machine.travel(TODAY, tick=False):
+        figures = report_figures()
+
+    assert on_sqlite["figures"] == figures
+    assert figures["requests"]["median_time_to_answer"] == "7:00:00"  # (5 + 9) / 2 hours
+    assert figures["actions"]["median_time_to_first_action"] == "2 days, 12:00:00"
+    assert on_sqlite["shown"]["Median time to answer"] == "7 hours"
+    assert on_sqlite["shown"]["Median time to first action"] == "2.5 days"
