@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -18,8 +19,8 @@ from django.views.decorators.http import require_http_methods
 from django.views.defaults import page_not_found
 
 from bookings import services
-from bookings.emails import calendar_download
-from bookings.models import Booking
+from bookings.emails import calendar_download, route_booking
+from bookings.models import Booking, WalkRequest
 from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
@@ -350,6 +351,50 @@ def request_received(request):
     response = render(request, "bookings/request_received.html", {"outcome": outcome})
     forget_stale_outcome(request, response, "requested", outcome)
     return response
+
+
+# No CSRF check, as on the manage page: the secret in the address is the only authority.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+@no_store
+@rate_limit("manage")
+def request_status(request, token):
+    """Her route request, from the private link in her email: where it stands (waiting,
+    scheduled with her walk's details and her booking's page, declined with the reason, or
+    withdrawn), and a button to withdraw it while it may be. Nothing of anyone else."""
+    walk_request = (
+        WalkRequest.objects.by_token(token)
+        .select_related("borough", "walk__borough", "walk__bcu")
+        .first()
+    )
+    if walk_request is None:
+        raise Http404
+    Status = WalkRequest.Status
+    error, status = None, 200
+    if request.method == "POST":
+        if request.POST.get("action") != "withdraw":
+            error, status = "Choose what you would like to do with your request", 400
+        else:
+            try:
+                services.withdraw_request(request=walk_request)
+            except ValidationError as refused:
+                error, status = refused.messages[0], 409
+            else:
+                messages.success(request, "Your request is withdrawn.")
+                return redirect(request.path)
+    walk = walk_request.walk if walk_request.status == Status.SCHEDULED else None
+    place = route_booking(walk_request) if walk is not None else None
+    can_withdraw = walk_request.status == Status.OPEN or (
+        walk is not None and walk.status == Walk.Status.SCHEDULED and not walk.has_started()
+    )
+    context = {
+        "walk_request": walk_request,
+        "walk": walk,
+        "manage_path": reverse("website:manage", args=[place.manage_token()]) if place else "",
+        "can_withdraw": can_withdraw,
+        "error": error,
+    }
+    return render(request, "bookings/request_status.html", context, status=status)
 
 
 # --- After the walk: her survey, and what was done about what women said ---
