@@ -1,5 +1,6 @@
 """The public pages: find a walk, book a place, manage it, ask for a walk on your route."""
 
+from datetime import datetime, time
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -103,10 +104,21 @@ def public_walks():
 
 @require_http_methods(["GET", "HEAD"])
 def walk_list(request):
-    """The list of walks open for booking, soonest first, filtered by `borough` and `bcu`.
-    Only those two and `page` are read: any other parameter neither changes the page nor
-    reaches its links."""
-    params = {name: request.GET.get(name, "") for name in ("borough", "bcu", "page")}
+    """The list of walks open for booking, soonest first, filtered by `borough`, `bcu` and
+    `from` (a day); with `near` (her position, LAT,LNG) nearest first. Only those and `page`
+    are read: any other parameter neither changes the page nor reaches its links.
+
+    A page with `near` holds her position: it is rendered for her alone, never kept by the page
+    cache (whose keys would hold the position) nor by any other cache, and its address is not
+    sent on as a referrer. The position is not written anywhere."""
+    params = {name: request.GET.get(name, "") for name in ("borough", "bcu", "from", "page")}
+    near = request.GET.get("near", "")
+    if near:
+        page, _ = _walk_list_page(**params, near=near)
+        response = render(request, "bookings/walk_list.html", page, status=page["status"])
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     return pagecache.respond(
         request,
         "bookings/walk_list.html",
@@ -115,32 +127,66 @@ def walk_list(request):
     )
 
 
-def _walk_list_page(*, borough: str, bcu: str, page: str):
-    form = WalkFilterForm({"borough": borough, "bcu": bcu})
+def about_distance(km: float) -> str:
+    """How far, as a card says it: "about 1.2 km away", "about 2 km away", "about 300 m
+    away". Her position is rounded to about 1 km, so no finer."""
+    if km < 0.1:
+        return "less than 100 m away"
+    if km < 0.95:
+        return f"about {round(km * 10) * 100} m away"
+    return f"about {f'{km:.1f}'.removesuffix('.0')} km away"
+
+
+def _walk_list_page(*, borough: str, bcu: str, page: str, near: str = "", **params):
+    form = WalkFilterForm({"borough": borough, "bcu": bcu, "from": params["from"], "near": near})
     walks = public_walks().upcoming().bookable().with_counts().order_by("starts_at", "pk")
     borough, bcu = form.selected()
+    day, position = form.from_day(), form.position()
     if borough:
         walks = walks.filter(borough=borough)
     if bcu:
         walks = walks.filter(bcu=bcu)
+    if day:
+        walks = walks.filter(starts_at__gte=london_midnight(day))
+    if position:
+        walks = walks.nearest_to(*position)
     page = Paginator(walks, WALKS_PER_PAGE).get_page(page)
-    filters = {"borough": borough.slug if borough else "", "bcu": bcu.code if bcu else ""}
+    if position:
+        page.object_list = list(page.object_list)
+        for walk in page.object_list:
+            walk.distance = about_distance(walk.distance_km) if walk.distance_km is not None else ""
+    filters = {
+        "borough": borough.slug if borough else "",
+        "bcu": bcu.code if bcu else "",
+        "from": day.isoformat() if day else "",
+        "near": f"{position[0]:.2f},{position[1]:.2f}" if position else "",
+    }
     context = {
         "form": form,
         "page": page,
         "borough": borough,
         "bcu": bcu,
+        "day": day,
+        "position": position,
         "neighbours": form.neighbours(borough),
         "mismatch": borough and bcu and borough.bcu_id != bcu.pk,
         "query": urlencode({name: value for name, value in filters.items() if value}),
+        "soonest_query": urlencode(
+            {name: value for name, value in filters.items() if value and name != "near"}
+        ),
     }
     title = "Find a walk" + (f" in {borough.name}" if borough else "")
     if form.errors:
         title = f"Error: {title}"
     content = render_to_string("bookings/includes/walk_list_content.html", context)
     # The list changes by itself when its first walk starts: that walk leaves the list.
-    changes_at = page[0].starts_at if len(page) else None
+    changes_at = min((walk.starts_at for walk in page), default=None)
     return {"status": 400 if form.errors else 200, "title": title, "content": content}, changes_at
+
+
+def london_midnight(day):
+    """The start of a day in London (the site's time zone), for `from`."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @require_http_methods(["GET", "HEAD"])
