@@ -253,6 +253,7 @@ def build_message(
     else:
         context.update(
             request=request,
+            request_url=request.request_url(),
             borough=request.borough.name,
             decline_reason=neutral(request.decline_reason, discreet),
         )

@@ -151,6 +151,13 @@ class Booking(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
 
+class WalkRequestQuerySet(BCUScopedQuerySet):
+    def by_token(self, token: str):
+        """The request her link opens: while her data is held, and until a week after the walk
+        made from it."""
+        return self.filter(links.opens(token, links.REQUEST))
+
+
 class WalkRequest(models.Model):
     """ "Walk my route with me": a one-to-one walk she asks for."""
 
@@ -158,6 +165,7 @@ class WalkRequest(models.Model):
         OPEN = "open", "Waiting for an inspector"
         SCHEDULED = "scheduled", "Walk scheduled"
         DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn by her"
 
     # Her personal data on a route request, and what each field holds once anonymised (read
     # by privacy/services.py). The reason for a decline is written to her, often quoting her.
@@ -187,11 +195,13 @@ class WalkRequest(models.Model):
         Walk, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"
     )
     decline_reason = models.TextField(blank=True)
+    # The hash of the secret in her request link (bookings/links.py).
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     decided_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
-    objects = BCUScopedQuerySet.as_manager()
+    objects = WalkRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -199,6 +209,15 @@ class WalkRequest(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args, **kwargs):
+        if not self.token_hash:
+            self.token_hash = links.request_token_hash(self.reference)
+        super().save(*args, **kwargs)
+
+    def request_url(self) -> str:
+        """Her private link to follow or withdraw this request."""
+        return links.request_url(self)
 
 
 class NotificationQuerySet(BCUScopedQuerySet):

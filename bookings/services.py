@@ -709,3 +709,38 @@ def decline_request(*, request: WalkRequest, reason: str) -> WalkRequest:
         walk_request.save(update_fields=["status", "decline_reason", "decided_at"])
         queue_notification(kind=Notification.Kind.REQUEST_DECLINED, request=walk_request)
     return walk_request
+
+
+# The reason the walk made from her request is called off when she withdraws it: what her
+# cancellation email and the walk's record say.
+WITHDRAWN_REASON = "You withdrew your request for this walk."
+
+
+def withdraw_request(*, request: WalkRequest) -> WalkRequest:
+    """She withdraws her route request, from her private link. Waiting, it is simply withdrawn
+    (no inspector need read it); scheduled, the walk made from it is called off through
+    cancel_walk (her place cancelled, her reminders dropped, the officers freed, and she is
+    told), unless the police called it off already. Under the request's lock, so two clicks or
+    an inspector deciding at the same moment cannot both win. Withdrawing twice changes
+    nothing; a declined request, or a walk that has started or taken place, cannot be
+    withdrawn."""
+    with transaction.atomic():
+        walk_request = WalkRequest.objects.select_for_update().get(pk=request.pk)
+        status = walk_request.status
+        if status == WalkRequest.Status.WITHDRAWN:
+            return walk_request
+        if status == WalkRequest.Status.DECLINED:
+            raise ValidationError("This request has been declined.", code="request_declined")
+        if status == WalkRequest.Status.SCHEDULED and walk_request.walk_id is not None:
+            walk = lock_walk(walk_request.walk)  # read afresh: the police may have called it off
+            if walk.status == Walk.Status.COMPLETED or walk.has_started():
+                raise ValidationError(
+                    "This walk has already started, so the request cannot be withdrawn.",
+                    code="walk_started",
+                )
+            if walk.status == Walk.Status.SCHEDULED:
+                cancel_walk(walk=walk, reason=WITHDRAWN_REASON)
+        walk_request.status = WalkRequest.Status.WITHDRAWN
+        walk_request.save(update_fields=["status"])
+    logger.info("Route request %s withdrawn", walk_request)
+    return walk_request

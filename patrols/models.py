@@ -1,5 +1,6 @@
 """The police side: BCUs and boroughs, officers, walks and who walks them."""
 
+import math
 import operator
 import uuid
 from datetime import datetime
@@ -8,8 +9,8 @@ from functools import reduce
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, FloatField, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce, Power, Sqrt
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -177,6 +178,10 @@ class Officer(models.Model):
         return f"{self.get_rank_display()} {self.name} ({self.collar_number})"
 
 
+# One degree of latitude (and of longitude at the equator), in km.
+KM_PER_DEGREE = 111.195
+
+
 class WalkQuerySet(BCUScopedQuerySet):
     def upcoming(self, now: datetime | None = None):
         return self.filter(starts_at__gt=now or timezone.now())
@@ -198,6 +203,19 @@ class WalkQuerySet(BCUScopedQuerySet):
             booked=_count_of("bookings", status__in=["confirmed", "attended"]),
             waitlisted=_count_of("bookings", status="waitlisted"),
             officer_count=_count_of("roster"),
+        )
+
+    def nearest_to(self, lat: float, lng: float):
+        """Annotate `distance_km` from (lat, lng) to each walk's meeting point (None when the
+        walk has no position) and order nearest first, walks without a position last, then
+        soonest. Computed by PostgreSQL, so a page of the list is the right page: an
+        equirectangular approximation, within a few metres across London."""
+        scale = math.cos(math.radians(lat))
+        lat_km = (Cast("meeting_lat", FloatField()) - lat) * KM_PER_DEGREE
+        lng_km = (Cast("meeting_lng", FloatField()) - lng) * (KM_PER_DEGREE * scale)
+        distance = Sqrt(Power(lat_km, 2) + Power(lng_km, 2))
+        return self.annotate(distance_km=distance).order_by(
+            F("distance_km").asc(nulls_last=True), "starts_at", "pk"
         )
 
 

@@ -12,10 +12,14 @@ TOKEN_PATH = re.compile(
     "/(" + "|".join(re.escape(prefix.strip("/")) for prefix in TOKEN_PREFIXES) + r")/[^/\s?\"']+"
 )
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
+# Her position on the walk list (?near=LAT,LNG): Django logs paths without the query, but a
+# full address may reach a message some other way.
+NEAR = re.compile(r"([?&]near=)[^&\s\"']*")
 
 
 def scrub(text: str) -> str:
-    return EMAIL.sub("[email]", TOKEN_PATH.sub(r"/\1/[token]", text))
+    text = NEAR.sub(r"\1[position]", TOKEN_PATH.sub(r"/\1/[token]", text))
+    return EMAIL.sub("[email]", text)
 
 
 class ScrubFilter(logging.Filter):

@@ -288,9 +288,16 @@ class LostLinkForm(PublicForm):
     email = email_field("The address you booked with.")
 
 
+# "near": a latitude and a longitude, each with at most 2 decimal places (about 1 km): the
+# browser rounds them before they leave it (static/js/walks_near.js).
+NEAR_ERROR = "We could not read your position. Try again, or choose a borough"
+NEAR = re.compile(r"^(-?\d{1,3}(?:\.\d{1,2})?),(-?\d{1,3}(?:\.\d{1,2})?)$")
+
+
 class WalkFilterForm(PublicForm):
-    """The walk list's filters: `borough` (slug) and `bcu` (code), both optional. The choices
-    come from one query of the boroughs with their BCUs."""
+    """The walk list's filters: `borough` (slug), `bcu` (code), `from` (a day, YYYY-MM-DD)
+    and `near` (LAT,LNG, to sort by distance), all optional. The choices come from one query
+    of the boroughs with their BCUs."""
 
     borough = forms.ChoiceField(
         label="Borough",
@@ -305,8 +312,27 @@ class WalkFilterForm(PublicForm):
         error_messages={"invalid_choice": "Choose a police area from the list"},
     )
 
+    near = forms.CharField(
+        required=False,
+        max_length=20,
+        widget=forms.HiddenInput,
+        error_messages={"max_length": NEAR_ERROR},
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # "from" is a Python keyword: the field is added by name.
+        self.fields["from"] = forms.DateField(
+            label="On or after",
+            required=False,
+            input_formats=["%Y-%m-%d"],
+            help_text="Walks on this day or later.",
+            widget=forms.DateInput(
+                attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"
+            ),
+            error_messages={"invalid": "Enter a real date, like 2026-06-01"},
+        )
+        self.order_fields(["borough", "bcu", "from", "near"])
         self.boroughs = {b.slug: b for b in Borough.objects.select_related("bcu")}
         self.bcus = {}
         for borough in self.boroughs.values():
@@ -325,12 +351,33 @@ class WalkFilterForm(PublicForm):
             return []
         return [name for name in self.bcus[borough.bcu.code][1] if name != borough.name]
 
+    def clean_near(self) -> tuple[float, float] | None:
+        """(lat, lng), rounded to 2 decimal places, or None when not given."""
+        value = self.cleaned_data["near"].strip()
+        if not value:
+            return None
+        found = NEAR.match(value)
+        if not found:
+            raise ValidationError(NEAR_ERROR, code="invalid")
+        lat, lng = float(found[1]), float(found[2])
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise ValidationError(NEAR_ERROR, code="out_of_range")
+        return round(lat, 2), round(lng, 2)
+
     def selected(self):
         """(borough, bcu) chosen, each None when not given."""
         data = self.cleaned_data if self.is_valid() else {}
         borough = self.boroughs.get(data.get("borough", ""))
         bcu = self.bcus.get(data.get("bcu", ""), (None,))[0]
         return borough, bcu
+
+    def from_day(self):
+        """The day chosen (`from`), or None."""
+        return self.cleaned_data.get("from") if self.is_valid() else None
+
+    def position(self) -> tuple[float, float] | None:
+        """Her position (`near`), rounded, or None. Never stored and never logged."""
+        return self.cleaned_data.get("near") if self.is_valid() else None
 
 
 # --- The survey -----------------------------------------------------------------------------

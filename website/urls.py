@@ -21,6 +21,7 @@ urlpatterns = [
     path("bookings/lost-link/sent/", views.lost_link_sent, name="lost_link_sent"),
     path("request/", views.request_walk, name="request_walk"),
     path("request/received/", views.request_received, name="request_received"),
+    path("requests/<str:token>/", views.request_status, name="request_status"),
     path("feedback/<str:token>/", views.feedback, name="feedback"),
     path("you-said-we-did/", views.you_said_we_did, name="you_said_we_did"),
 ]

@@ -1,5 +1,6 @@
 """The public pages: find a walk, book a place, manage it, ask for a walk on your route."""
 
+from datetime import datetime, time
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -18,8 +20,8 @@ from django.views.decorators.http import require_http_methods
 from django.views.defaults import page_not_found
 
 from bookings import services
-from bookings.emails import calendar_download
-from bookings.models import Booking
+from bookings.emails import calendar_download, route_booking
+from bookings.models import Booking, WalkRequest
 from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
@@ -102,10 +104,21 @@ def public_walks():
 
 @require_http_methods(["GET", "HEAD"])
 def walk_list(request):
-    """The list of walks open for booking, soonest first, filtered by `borough` and `bcu`.
-    Only those two and `page` are read: any other parameter neither changes the page nor
-    reaches its links."""
-    params = {name: request.GET.get(name, "") for name in ("borough", "bcu", "page")}
+    """The list of walks open for booking, soonest first, filtered by `borough`, `bcu` and
+    `from` (a day); with `near` (her position, LAT,LNG) nearest first. Only those and `page`
+    are read: any other parameter neither changes the page nor reaches its links.
+
+    A page with `near` holds her position: it is rendered for her alone, never kept by the page
+    cache (whose keys would hold the position) nor by any other cache, and its address is not
+    sent on as a referrer. The position is not written anywhere."""
+    params = {name: request.GET.get(name, "") for name in ("borough", "bcu", "from", "page")}
+    near = request.GET.get("near", "")
+    if near:
+        page, _ = _walk_list_page(**params, near=near)
+        response = render(request, "bookings/walk_list.html", page, status=page["status"])
+        add_never_cache_headers(response)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     return pagecache.respond(
         request,
         "bookings/walk_list.html",
@@ -114,32 +127,66 @@ def walk_list(request):
     )
 
 
-def _walk_list_page(*, borough: str, bcu: str, page: str):
-    form = WalkFilterForm({"borough": borough, "bcu": bcu})
+def about_distance(km: float) -> str:
+    """How far, as a card says it: "about 1.2 km away", "about 2 km away", "about 300 m
+    away". Her position is rounded to about 1 km, so no finer."""
+    if km < 0.1:
+        return "less than 100 m away"
+    if km < 0.95:
+        return f"about {round(km * 10) * 100} m away"
+    return f"about {f'{km:.1f}'.removesuffix('.0')} km away"
+
+
+def _walk_list_page(*, borough: str, bcu: str, page: str, near: str = "", **params):
+    form = WalkFilterForm({"borough": borough, "bcu": bcu, "from": params["from"], "near": near})
     walks = public_walks().upcoming().bookable().with_counts().order_by("starts_at", "pk")
     borough, bcu = form.selected()
+    day, position = form.from_day(), form.position()
     if borough:
         walks = walks.filter(borough=borough)
     if bcu:
         walks = walks.filter(bcu=bcu)
+    if day:
+        walks = walks.filter(starts_at__gte=london_midnight(day))
+    if position:
+        walks = walks.nearest_to(*position)
     page = Paginator(walks, WALKS_PER_PAGE).get_page(page)
-    filters = {"borough": borough.slug if borough else "", "bcu": bcu.code if bcu else ""}
+    if position:
+        page.object_list = list(page.object_list)
+        for walk in page.object_list:
+            walk.distance = about_distance(walk.distance_km) if walk.distance_km is not None else ""
+    filters = {
+        "borough": borough.slug if borough else "",
+        "bcu": bcu.code if bcu else "",
+        "from": day.isoformat() if day else "",
+        "near": f"{position[0]:.2f},{position[1]:.2f}" if position else "",
+    }
     context = {
         "form": form,
         "page": page,
         "borough": borough,
         "bcu": bcu,
+        "day": day,
+        "position": position,
         "neighbours": form.neighbours(borough),
         "mismatch": borough and bcu and borough.bcu_id != bcu.pk,
         "query": urlencode({name: value for name, value in filters.items() if value}),
+        "soonest_query": urlencode(
+            {name: value for name, value in filters.items() if value and name != "near"}
+        ),
     }
     title = "Find a walk" + (f" in {borough.name}" if borough else "")
     if form.errors:
         title = f"Error: {title}"
     content = render_to_string("bookings/includes/walk_list_content.html", context)
     # The list changes by itself when its first walk starts: that walk leaves the list.
-    changes_at = page[0].starts_at if len(page) else None
+    changes_at = min((walk.starts_at for walk in page), default=None)
     return {"status": 400 if form.errors else 200, "title": title, "content": content}, changes_at
+
+
+def london_midnight(day):
+    """The start of a day in London (the site's time zone), for `from`."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -350,6 +397,50 @@ def request_received(request):
     response = render(request, "bookings/request_received.html", {"outcome": outcome})
     forget_stale_outcome(request, response, "requested", outcome)
     return response
+
+
+# No CSRF check, as on the manage page: the secret in the address is the only authority.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+@no_store
+@rate_limit("manage")
+def request_status(request, token):
+    """Her route request, from the private link in her email: where it stands (waiting,
+    scheduled with her walk's details and her booking's page, declined with the reason, or
+    withdrawn), and a button to withdraw it while it may be. Nothing of anyone else."""
+    walk_request = (
+        WalkRequest.objects.by_token(token)
+        .select_related("borough", "walk__borough", "walk__bcu")
+        .first()
+    )
+    if walk_request is None:
+        raise Http404
+    Status = WalkRequest.Status
+    error, status = None, 200
+    if request.method == "POST":
+        if request.POST.get("action") != "withdraw":
+            error, status = "Choose what you would like to do with your request", 400
+        else:
+            try:
+                services.withdraw_request(request=walk_request)
+            except ValidationError as refused:
+                error, status = refused.messages[0], 409
+            else:
+                messages.success(request, "Your request is withdrawn.")
+                return redirect(request.path)
+    walk = walk_request.walk if walk_request.status == Status.SCHEDULED else None
+    place = route_booking(walk_request) if walk is not None else None
+    can_withdraw = walk_request.status == Status.OPEN or (
+        walk is not None and walk.status == Walk.Status.SCHEDULED and not walk.has_started()
+    )
+    context = {
+        "walk_request": walk_request,
+        "walk": walk,
+        "manage_path": reverse("website:manage", args=[place.manage_token()]) if place else "",
+        "can_withdraw": can_withdraw,
+        "error": error,
+    }
+    return render(request, "bookings/request_status.html", context, status=status)
 
 
 # --- After the walk: her survey, and what was done about what women said ---

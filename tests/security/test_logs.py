@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
+from bookings import links
 from bookings.models import Booking
-from tests.factories import make_walk
+from tests.factories import make_request, make_walk
 from walkandtalk.logs import ScrubFilter
 
 pytestmark = pytest.mark.django_db
@@ -72,4 +73,12 @@ def test_a_booking_and_visits_to_her_manage_page_log_no_email_and_no_token(
     assert "amira" not in written.lower()
     assert token not in written
     assert token[:-1] not in written
+    assert token[:16] not in written
+
+
+def test_her_request_link_is_scrubbed_from_the_logs(client, console):
+    token = links.make_token(make_request().reference, links.REQUEST)
+    assert client.get(f"/requests/{token[:-1]}/").status_code == 404
+    written = console.getvalue()
+    assert "Not Found: /requests/[token]/" in written
     assert token[:16] not in written

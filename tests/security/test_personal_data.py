@@ -61,6 +61,7 @@ NOT_PERSONAL = {
     "bookings.WalkRequest": {
         "reference": "a random code; who it was is gone with her declared fields",
         "status": CHOICE,
+        "token_hash": "a hash of a secret derived from the reference",
     },
     "bookings.Notification": {
         "kind": CHOICE,
