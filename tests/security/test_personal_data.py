@@ -62,6 +62,10 @@ NOT_PERSONAL = {
         "reference": "a random code; who it was is gone with her declared fields",
         "status": CHOICE,
     },
+    "bookings.WalkMessage": {
+        "text": "written by the police about the walk, to everyone booked on it; the form "
+        "says: name no one",
+    },
     "bookings.Notification": {
         "kind": CHOICE,
         "key": "tells apart messages of one kind, such as a concern action's id",
