@@ -44,6 +44,8 @@ NOT_PERSONAL = {
         "collar_number": "staff, not the public: an officer's work identity, kept while serving",
         "name": "staff, not the public: an officer's work identity, kept while serving",
         "rank": CHOICE,
+        "calendar_nonce": "a random value her calendar feed's secret is made from",
+        "calendar_token_hash": "a hash of her calendar feed's secret",
     },
     "patrols.Walk": {
         "title": "the police's title; a walk on her route is titled by its borough only",
