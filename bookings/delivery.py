@@ -143,10 +143,18 @@ def booking_decision(notification: Notification, now: datetime) -> tuple[str, st
         Kind.WAITLISTED: status != Booking.Status.WAITLISTED,
         Kind.PROMOTED: status not in Booking.PLACE_STATUSES,
         Kind.WALK_CHANGED: not booking.is_active or walk.status != walk.Status.SCHEDULED,
+        Kind.WALK_MESSAGE: status != Booking.Status.CONFIRMED
+        or walk.status != walk.Status.SCHEDULED,
     }
     if stale.get(kind):
         return SKIPPED, "Not sent: the booking has changed since, and this no longer applies."
-    before_walk = {Kind.BOOKING_CONFIRMED, Kind.WAITLISTED, Kind.PROMOTED, Kind.WALK_CHANGED}
+    before_walk = {
+        Kind.BOOKING_CONFIRMED,
+        Kind.WAITLISTED,
+        Kind.PROMOTED,
+        Kind.WALK_CHANGED,
+        Kind.WALK_MESSAGE,
+    }
     if kind in before_walk and now >= walk.ends_at:
         return SKIPPED, "Not sent: the walk is over."
     if kind == Kind.MANAGE_LINK and now > walk.ends_at + MANAGE_LINK_USEFUL_AFTER_WALK:

@@ -24,7 +24,7 @@ from walkandtalk.mail import build_email
 from . import messages
 from .ics import walk_calendar
 from .links import site_url, walk_url
-from .models import Booking, Notification, WalkRequest
+from .models import WALK_MESSAGE_KEY_PREFIX, Booking, Notification, WalkMessage, WalkRequest
 from .services import REPEAT_BOOKING_KEY
 
 LONDON = ZoneInfo("Europe/London")
@@ -156,6 +156,19 @@ def walk_changes(notification: Notification, walk, *, discreet: bool) -> list[di
     return changes
 
 
+def walk_message_text(notification: Notification, *, discreet: bool) -> str:
+    """The inspector's words in a WALK_MESSAGE email: the message its key names, on her walk.
+    Empty when a discreet email cannot carry them (they say "police"): the email then sends
+    her to her booking page, which shows the message."""
+    pk = notification.key.removeprefix(WALK_MESSAGE_KEY_PREFIX)
+    message = (
+        WalkMessage.objects.filter(pk=pk, walk_id=notification.booking.walk_id).first()
+        if pk.isdigit()
+        else None
+    )
+    return neutral(message.text if message else "", discreet)
+
+
 def calendar_content(
     booking: Booking,
     walk: dict,
@@ -239,6 +252,8 @@ def build_message(
         context["repeat_booking"] = notification.key == REPEAT_BOOKING_KEY
         if kind == Kind.WALK_CHANGED:
             context["changes"] = walk_changes(notification, booking.walk, discreet=discreet)
+        if kind == Kind.WALK_MESSAGE:
+            context["message"] = walk_message_text(notification, discreet=discreet)
         if registered.context is not None:
             context.update(registered.context(notification, discreet=discreet, now=now))
         if kind in CALENDAR_REQUEST_KINDS:

@@ -81,3 +81,44 @@ def walk_calendar(
         first_date=start - timedelta(days=366), last_date=start + timedelta(days=366)
     )
     return calendar.to_ical()
+
+
+def walk_feed_uid(walk) -> str:
+    """One walk's event in an officer's feed: the same UID whatever changes, so her calendar
+    updates it in place. Not the UID of any woman's event (calendar_uid names her booking)."""
+    return f"{walk.code}@walkandtalk"
+
+
+def officer_feed(*, walks, now: datetime, name: str, describe) -> bytes:
+    """An officer's calendar subscription (METHOD:PUBLISH): one event per walk, in Europe/London
+    time with the zone's rules, SEQUENCE the walk's own count of changes, STATUS:CANCELLED for
+    a walk called off. `describe(walk)` gives each event's notes. Nothing here reads a booking:
+    the feed names no woman."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Walk and Talk//Officer walks//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Europe/London")
+    first = last = None
+    for walk in walks:
+        starts = walk.starts_at.astimezone(LONDON)
+        first = min(first or starts.date(), starts.date())
+        last = max(last or starts.date(), starts.date())
+        event = Event()
+        event.add("uid", walk_feed_uid(walk))
+        event.add("sequence", walk.sequence)
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", starts)
+        event.add("dtend", walk.ends_at.astimezone(LONDON))
+        event.add("summary", walk.title)
+        event.add("location", f"{walk.meeting_point}, {walk.borough.name}")
+        event.add("description", describe(walk))
+        event.add("status", "CANCELLED" if walk.status == walk.Status.CANCELLED else "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        calendar.add_component(event)
+    if first is not None:
+        calendar.add_missing_timezones(
+            first_date=first - timedelta(days=1), last_date=last + timedelta(days=1)
+        )
+    return calendar.to_ical()

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Case, Count, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce, Lower
@@ -220,6 +221,42 @@ class WalkRequest(models.Model):
         return links.request_url(self)
 
 
+class WalkMessage(models.Model):
+    """Something an inspector tells everyone booked on a walk ("meet at the other gate"),
+    kept with the walk. Written and sent by bookings.services.message_walk: one outbox row
+    (Notification.Kind.WALK_MESSAGE, keyed by this message) per woman with an active booking."""
+
+    bcu_path = "walk__bcu"
+
+    walk = models.ForeignKey(Walk, on_delete=models.CASCADE, related_name="messages")
+    text = models.TextField(max_length=1000)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Message about {self.walk}"
+
+    @property
+    def notification_key(self) -> str:
+        """The key of its outbox rows: one row per booking per message, however often it is
+        queued."""
+        return f"{WALK_MESSAGE_KEY_PREFIX}{self.pk}"
+
+
+WALK_MESSAGE_KEY_PREFIX = "walk-message-"
+
+
 class NotificationQuerySet(BCUScopedQuerySet):
     def due(self, now):
         return self.filter(sent_at=None, failed_at=None, skipped_at=None, due_at__lte=now)
@@ -248,6 +285,7 @@ class Notification(models.Model):
         FEEDBACK = "feedback", "Survey after the walk"
         YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
         DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
+        WALK_MESSAGE = "walk_message", "Message about the walk"
 
     # A message belongs to the BCU of her booking's walk, of her route request's borough, or
     # (the inspectors' digest) to the BCU it is addressed to.

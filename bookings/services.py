@@ -14,7 +14,7 @@ from patrols.services import move_roster, roster_officer, same_local_time_weeks_
 from patrols.signals import walks_changed
 from walkandtalk.celery import publish
 
-from .models import Booking, Notification, WalkRequest
+from .models import Booking, Notification, WalkMessage, WalkRequest
 
 logger = logging.getLogger(__name__)
 
@@ -518,6 +518,62 @@ def complete_walk(*, walk: Walk) -> Walk:
         walk.save(update_fields=["status"])
         _walks_changed(walk)
     return walk
+
+
+# The same words about the same walk again within this long are a double submit (or a second
+# run of the same work): they are not recorded or sent twice.
+MESSAGE_REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def message_walk(*, walk: Walk, text: str, by=None) -> WalkMessage:
+    """An inspector tells the women with a place on a walk something they need to know ("meet
+    at the other gate; the main gate is closed"). The message is kept with the walk and goes
+    through the outbox: one WALK_MESSAGE row per confirmed booking, keyed by the message, so
+    each woman is sent it once. Women on the waiting list are not coming unless a place comes
+    free, and are not sent it; a booking cancelled since is skipped at sending (delivery).
+
+    Under the walk's lock, so a double submit waits for the first and finds it: the same text
+    within MESSAGE_REPEAT_WINDOW returns the message already sent, and nothing is queued again.
+    Returns the message, with `told` (how many women it goes to) and `repeat` (it was already
+    sent)."""
+    text = text.strip()
+    if not text:
+        raise ValidationError(
+            "Write the message: every woman booked on the walk is sent it.", code="text_required"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        walk = lock_walk(walk)
+        if walk.status != Walk.Status.SCHEDULED:
+            raise ValidationError(
+                f"This walk is {walk.get_status_display().lower()}: no message can be sent.",
+                code="not_scheduled",
+            )
+        if now >= walk.ends_at:
+            raise ValidationError("This walk is over: no message can be sent.", code="walk_over")
+        earlier = (
+            WalkMessage.objects.filter(
+                walk=walk, text=text, created_at__gte=now - MESSAGE_REPEAT_WINDOW
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if earlier is not None:
+            earlier.told = Notification.objects.filter(
+                kind=Notification.Kind.WALK_MESSAGE, key=earlier.notification_key
+            ).count()
+            earlier.repeat = True
+            return earlier
+        message = WalkMessage.objects.create(walk=walk, text=text, sent_by=by, created_at=now)
+        bookings = list(Booking.objects.filter(walk=walk, status=Booking.Status.CONFIRMED))
+        for booking in bookings:
+            booking.walk = walk
+            queue_notification(
+                kind=Notification.Kind.WALK_MESSAGE, booking=booking, key=message.notification_key
+            )
+    logger.info("Message about walk %s sent to %d by %s", walk.code, len(bookings), by)
+    message.told, message.repeat = len(bookings), False
+    return message
 
 
 @transaction.atomic

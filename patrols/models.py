@@ -168,6 +168,13 @@ class Officer(models.Model):
         help_text="Empty for pan-London staff (a commander who sees all of London).",
     )
     is_active = models.BooleanField(default=True)
+    # Her calendar feed (patrols/calendar.py): the nonce its secret is made from, and a hash of
+    # that secret, the only way the feed finds her. Both empty until she asks for a link;
+    # resetting the link makes a new nonce, so the old address opens nothing.
+    calendar_nonce = models.CharField(max_length=32, blank=True, default="", editable=False)
+    calendar_token_hash = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     objects = BCUScopedQuerySet.as_manager()
 

@@ -9,4 +9,7 @@ urlpatterns = [
     path("", views.staff_home, name="home"),
     path("walks/<uuid:code>/briefing/", views.briefing, name="briefing"),
     path("walks/<uuid:code>/debrief/", views.debrief, name="debrief"),
+    # Her calendar feed: no login (a phone's calendar cannot sign in), the token is the key.
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("calendar/reset/", views.calendar_reset, name="calendar_reset"),
 ]

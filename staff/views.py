@@ -2,16 +2,20 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bookings.ics import officer_feed
 from bookings.models import Booking
 from concerns.services import (
     can_debrief,
@@ -20,6 +24,7 @@ from concerns.services import (
     debrief_closes_at,
     debrief_state,
 )
+from patrols.calendar import calendar_token, officer_for_calendar_token, reset_calendar_token
 from patrols.daylight import daylight
 from patrols.models import Officer, RosterAssignment, Walk, bcu_scope
 from patrols.services import is_walk_team
@@ -28,6 +33,8 @@ from walkandtalk.forms import ErrorSummary, error_links
 from .forms import MAX_CONCERNS_PER_DEBRIEF, AttendanceForm, ConcernForm, ConcernFormSet
 
 RECENT_DAYS = 7
+# Her calendar feed keeps the walks of the last this many days, as well as those to come.
+FEED_PAST_DAYS = 30
 
 
 # What an officer reads of a booking: never her email address, not even loaded.
@@ -93,8 +100,79 @@ def staff_home(request):
     return render(
         request,
         "patrols/staff_home.html",
-        {"officer": officer, "walks": walks, "recent": recent, "today": today},
+        {
+            "officer": officer,
+            "walks": walks,
+            "recent": recent,
+            "today": today,
+            "calendar_url": calendar_url(officer),
+        },
     )
+
+
+def calendar_url(officer: Officer) -> str:
+    """The full address of her calendar feed, "" until she has asked for one."""
+    token = calendar_token(officer)
+    if not token:
+        return ""
+    return settings.SITE_URL + reverse("staff:calendar_feed", args=[token])
+
+
+@login_required
+@require_POST
+def calendar_reset(request):
+    """Give her a calendar address (or a new one: the old address then opens nothing)."""
+    officer = Officer.objects.filter(user=request.user, is_active=True).first()
+    if officer is None:
+        return render(request, "patrols/staff_no_officer.html", status=403)
+    had_one = bool(officer.calendar_nonce)
+    reset_calendar_token(officer=officer)
+    messages.success(
+        request,
+        "Your calendar has a new address, below. The old one no longer works: subscribe again "
+        "with the new one."
+        if had_one
+        else "Your calendar address is below. Add it to your phone's calendar.",
+    )
+    return redirect(reverse("staff:home") + "#calendar")
+
+
+def _feed_description(walk) -> str:
+    if walk.status == Walk.Status.CANCELLED:
+        return "This walk has been cancelled."
+    briefing_url = settings.SITE_URL + reverse("staff:briefing", args=[walk.code])
+    return f"{walk.get_kind_display()}. The briefing (sign in first): {briefing_url}"
+
+
+@never_cache
+@require_GET
+def calendar_feed(request, token):
+    """Her walks for her phone's calendar to subscribe to: the address is the key (a calendar
+    cannot sign in), made and checked by patrols/calendar.py. The walks she is rostered on,
+    to come and of the last FEED_PAST_DAYS days, and those she was on when they were called
+    off (the roster is cleared then; the history keeps who was on), marked cancelled. Her BCU's
+    walks only, and nothing about the women booked."""
+    officer = officer_for_calendar_token(token)
+    if officer is None:
+        raise Http404
+    now = timezone.now()
+    mine = RosterAssignment.objects.filter(officer=officer).values("walk_id")
+    was_on = RosterAssignment.history.filter(officer_id=officer.pk, history_type="-").values(
+        "walk_id"
+    )
+    walks = (
+        Walk.objects.in_bcu(officer.bcu)
+        .filter(ends_at__gt=now - timedelta(days=FEED_PAST_DAYS))
+        .filter(Q(pk__in=mine) | Q(status=Walk.Status.CANCELLED, pk__in=was_on))
+        .select_related("borough")
+        .order_by("starts_at")
+    )
+    content = officer_feed(
+        walks=walks, now=now, name="Walk and Talk: my walks", describe=_feed_description
+    )
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="walks.ics"'
+    return response
 
 
 @never_cache

@@ -32,6 +32,7 @@ NOT_PUBLIC_PAGES = {
     "reports:page",
     "reports:csv",
     "staff:home",
+    "staff:calendar_reset",
     "two_factor",
     "two_factor_setup",
     "two_factor_qr",

@@ -314,6 +314,11 @@ def manage(request, token):
         "other_walks": other_walks_nearby(walk)
         if booking.status == Booking.Status.CANCELLED
         else [],
+        # What the inspector told the women with a place (bookings.services.message_walk):
+        # the one place a discreet email that could not carry the words sends her to read them.
+        "walk_messages": list(walk.messages.order_by("-created_at", "-pk"))
+        if booking.status == Booking.Status.CONFIRMED
+        else [],
     }
     return render(request, "bookings/manage.html", context, status=status)
 

@@ -22,9 +22,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from bookings import services as booking_services
 from bookings.models import Booking
@@ -434,7 +434,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
     search_fields = ["title", "meeting_point", "borough__name"]
     ordering = ["starts_at"]
     inlines = [RosterInline, BookingInline]
-    readonly_fields = ["bcu", "status", "cancel_reason", "public_page", "briefing"]
+    readonly_fields = ["bcu", "status", "cancel_reason", "public_page", "briefing", "walk_messages"]
     actions = ["repeat_weekly", "cancel_walks"]
     list_per_page = 50
     fieldsets = [
@@ -445,6 +445,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             {"fields": ["meeting_point", "meeting_lat", "meeting_lng", "route_notes"]},
         ),
         ("Places", {"fields": ["capacity", "public_page", "briefing"]}),
+        ("Messages to the women booked", {"fields": ["walk_messages"]}),
     ]
 
     def get_queryset(self, request):
@@ -499,6 +500,71 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             return "–"
         url = reverse("staff:briefing", args=[walk.code])
         return format_html('<a href="{}">{}</a>', url, "The officers' briefing, to read or print")
+
+    @admin.display(description="messages sent")
+    def walk_messages(self, walk):
+        """What the women with a place were told (message_walk), and a link to tell them more."""
+        if not walk.pk:
+            return "–"
+        sent = format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            (
+                (f"{timezone.localtime(m.created_at):%a %d %b %Y, %H:%M}", m.text)
+                for m in walk.messages.order_by("created_at", "pk")
+            ),
+        )
+        listed = format_html('<ul class="wt-walk-list">{}</ul>', sent) if sent else "None yet."
+        if walk.status != Walk.Status.SCHEDULED:
+            return listed
+        url = reverse("admin:patrols_walk_message", args=[walk.pk])
+        return format_html('{}<p><a href="{}">{}</a></p>', listed, url, "Send a message")
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/message/", wrap(self.message_view), name="patrols_walk_message"),
+            *super().get_urls(),
+        ]
+
+    def message_view(self, request, object_id):
+        """Write to every woman with a place on one walk (bookings.services.message_walk)."""
+        walk = self.get_object(request, object_id)  # 404 for another BCU's walk
+        if not self.has_change_permission(request, walk):
+            raise PermissionDenied
+        form = WalkMessageForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                message = booking_services.message_walk(
+                    walk=walk, text=form.cleaned_data["text"], by=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                told = message.told
+                women = f"{told} {'woman' if told == 1 else 'women'}"
+                text = (
+                    f"This message was already sent to {women}; it is not sent again."
+                    if message.repeat
+                    else f"Message sent to {women} with a place on the walk."
+                )
+                self.message_user(request, text, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:patrols_walk_change", args=[walk.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Send a message to the women booked",
+            "opts": self.model._meta,
+            "original": walk,
+            "walk": walk,
+            "booked": walk.confirmed_count(),
+            "form": form,
+        }
+        return TemplateResponse(
+            request,
+            "admin/patrols/walk/message.html",
+            context,
+            status=400 if form.is_bound else 200,
+        )
 
     def changelist_view(self, request, extra_context=None):
         short = (
@@ -624,6 +690,17 @@ class RepeatWeeklyForm(StyledForm):
         max_value=booking_services.MAX_REPEAT_WEEKS,
         initial=4,
         help_text="Each copy starts at the same London time, across clock changes too.",
+    )
+
+
+class WalkMessageForm(StyledForm):
+    text = forms.CharField(
+        label="Your message",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=1000,
+        help_text="Every woman with a place on this walk is emailed it, such as: meet at the "
+        "other gate, the main gate is closed. Write it for her, and name no one.",
+        error_messages={"required": "Enter the message to send to the women booked."},
     )
 
 

@@ -87,6 +87,7 @@ def test_booking_messages_give_the_walks_london_time_meeting_point_and_manage_li
             Kind.WAITLISTED,
             Kind.WALK_CHANGED,
             Kind.MANAGE_LINK,
+            Kind.WALK_MESSAGE,
         ), notification.kind
 
 

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bookings.models import Booking, Notification
+from bookings.models import Booking, Notification, WalkMessage
 from patrols.models import bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
 from tests.factories import (
@@ -49,6 +49,9 @@ CASES = {
     ),
     "message about a route request": lambda place: Notification.objects.create(
         request=make_request(borough=place), kind=Notification.Kind.REQUEST_RECEIVED
+    ),
+    "message to the women on a walk": lambda place: WalkMessage.objects.create(
+        walk=walk_in(place), text="Meet at the other gate."
     ),
     "concern": lambda place: make_concern(borough=place),
     "concern action": lambda place: make_action(make_concern(borough=place)),

@@ -44,6 +44,8 @@ NOT_PERSONAL = {
         "collar_number": "staff, not the public: an officer's work identity, kept while serving",
         "name": "staff, not the public: an officer's work identity, kept while serving",
         "rank": CHOICE,
+        "calendar_nonce": "a random value her calendar feed's secret is made from",
+        "calendar_token_hash": "a hash of her calendar feed's secret",
     },
     "patrols.Walk": {
         "title": "the police's title; a walk on her route is titled by its borough only",
@@ -62,6 +64,10 @@ NOT_PERSONAL = {
         "reference": "a random code; who it was is gone with her declared fields",
         "status": CHOICE,
         "token_hash": "a hash of a secret derived from the reference",
+    },
+    "bookings.WalkMessage": {
+        "text": "written by the police about the walk, to everyone booked on it; the form "
+        "says: name no one",
     },
     "bookings.Notification": {
         "kind": CHOICE,
