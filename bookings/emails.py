@@ -296,7 +296,6 @@ def build_message(
         },
     )
     if discreet:
-        message.seal()  # the check reads the very message that is sent, built once
         check_discreet(message)
     return message
 

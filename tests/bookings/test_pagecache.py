@@ -1,4 +1,4 @@
-"""The public walk pages are kept by each web process between changes (bookings/pagecache.py):
+"""The public walk pages are kept by each web process between changes (website/pagecache.py):
 kept pages cost no query of the walks, and no change to walks or bookings, nor the clock,
 leaves a kept page out of date."""
 
