@@ -153,6 +153,10 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
+# Times as the police write them, "17:38", wherever Django formats a date or time (the admin):
+# en-gb's own formats say "5:38 p.m.". The public pages write "6:30pm" with their own filters
+# (bookings/templatetags/walk_time.py), so this does not reach them.
+FORMAT_MODULE_PATH = ["walkandtalk.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

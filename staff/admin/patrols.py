@@ -8,7 +8,8 @@ change form's foreign-key choices, autocomplete results, the list filters' choic
 access by guessed URL (404 for another BCU's object).
 """
 
-from datetime import datetime, time, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from bookings import services as booking_services
 from bookings.models import Booking
@@ -190,6 +192,37 @@ class OfficerAdmin(BCUScopedAdmin):
 
 # --- Walks -----------------------------------------------------------------------------------
 
+ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def parse_iso_week(value: str) -> date:
+    """The Monday of an ISO week written as the browser's week box writes it ("2026-W50").
+    ValueError for anything else, week 53 of a year that has 52 included."""
+    match = ISO_WEEK.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"Not an ISO week: {value!r}")
+    year, week = (int(part) for part in match.groups())
+    return date.fromisocalendar(year, week, 1)
+
+
+def iso_week(day: date) -> str:
+    """The ISO week `day` falls in, as "2026-W50"."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def london_week(monday: date) -> tuple[datetime, datetime]:
+    """The first and the first-after-the-last instants of a London week: a clock-change week
+    is an hour shorter or longer, so the bounds are London midnights, not seven times 24
+    hours."""
+    start = datetime.combine(monday, time.min, tzinfo=LONDON)
+    end = datetime.combine(monday + timedelta(weeks=1), time.min, tzinfo=LONDON)
+    return start, end
+
 
 class WhenFilter(admin.SimpleListFilter):
     """Upcoming walks unless asked otherwise: what an inspector plans is ahead of her."""
@@ -223,12 +256,17 @@ class WhenFilter(admin.SimpleListFilter):
         if value == "past":
             return queryset.past(now)
         if value == "week":
-            today = timezone.localdate(now)
-            monday = today - timedelta(days=today.weekday())
-            start = datetime.combine(monday, time.min, tzinfo=LONDON)
-            end = datetime.combine(monday + timedelta(weeks=1), time.min, tzinfo=LONDON)
+            start, end = london_week(monday_of(timezone.localdate(now)))
             return queryset.filter(starts_at__gte=start, starts_at__lt=end)
         return queryset
+
+
+def officers_needed(walk) -> int:
+    """How many more officers a walk needs (its `officer_count` from with_counts()): none once
+    it is cancelled or held, whatever its roster was."""
+    if walk.status != Walk.Status.SCHEDULED:
+        return 0
+    return max(settings.WALK_MIN_OFFICERS - walk.officer_count, 0)
 
 
 class StaffingFilter(admin.SimpleListFilter):
@@ -473,13 +511,11 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
 
     @admin.display(description="staffing", ordering="officer_count")
     def staffing(self, walk):
-        minimum = settings.WALK_MIN_OFFICERS
-        text = f"{walk.officer_count} of {minimum} officers"
-        if walk.status == Walk.Status.SCHEDULED and walk.officer_count < minimum:
+        text = f"{walk.officer_count} of {settings.WALK_MIN_OFFICERS} officers"
+        needed = officers_needed(walk)
+        if needed:
             return format_html(
-                '<strong class="wt-understaffed">{} – needs {} more</strong>',
-                text,
-                minimum - walk.officer_count,
+                '<strong class="wt-understaffed">{} – needs {} more</strong>', text, needed
             )
         return text
 
@@ -501,6 +537,14 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         url = reverse("staff:briefing", args=[walk.code])
         return format_html('<a href="{}">{}</a>', url, "The officers' briefing, to read or print")
 
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [  # before the admin's catch-all "<object_id>/"
+            path("week/", wrap(self.week_view), name="patrols_walk_week"),
+            path("<path:object_id>/message/", wrap(self.message_view), name="patrols_walk_message"),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="messages sent")
     def walk_messages(self, walk):
         """What the women with a place were told (message_walk), and a link to tell them more."""
@@ -519,13 +563,6 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             return listed
         url = reverse("admin:patrols_walk_message", args=[walk.pk])
         return format_html('{}<p><a href="{}">{}</a></p>', listed, url, "Send a message")
-
-    def get_urls(self):
-        wrap = self.admin_site.admin_view
-        return [
-            path("<path:object_id>/message/", wrap(self.message_view), name="patrols_walk_message"),
-            *super().get_urls(),
-        ]
 
     def message_view(self, request, object_id):
         """Write to every woman with a place on one walk (bookings.services.message_walk)."""
@@ -565,6 +602,77 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             context,
             status=400 if form.is_bound else 200,
         )
+
+    def week_view(self, request):
+        """The week at a glance (?week=2026-W50, an ISO week; this week without it): the
+        viewer's BCU's walks day by day, London days, with their places and staffing, and a
+        way to add a walk on each day still to come. Counts come from with_counts(), in the
+        one query that fetches the walks."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        asked = request.GET.get("week", "")
+        try:
+            monday = parse_iso_week(asked) if asked else monday_of(today)
+        except ValueError:
+            monday = monday_of(today)
+            self.message_user(
+                request,
+                f"“{asked[:20]}” is not a week such as {iso_week(today)}: this is this week.",
+                messages.WARNING,
+            )
+        start, end = london_week(monday)
+        walks = (
+            self.get_queryset(request)
+            .filter(starts_at__gte=start, starts_at__lt=end)
+            .select_related("borough")
+            .order_by("starts_at")
+        )
+        by_day = {monday + timedelta(days=n): [] for n in range(7)}
+        for walk in walks:
+            walk.officers_needed = officers_needed(walk)
+            by_day[timezone.localdate(walk.starts_at)].append(walk)
+        can_add = self.has_add_permission(request)
+        add_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add")
+        days = [
+            {
+                "date": day,
+                "walks": day_walks,
+                "add_url": f"{add_url}?{urlencode({'day': day.isoformat()})}"
+                if can_add and day >= today
+                else "",
+            }
+            for day, day_walks in by_day.items()
+        ]
+        every_walk = [walk for day in days for walk in day["walks"]]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Walks in the week of {monday:%A} {monday.day} {monday:%B %Y}",
+            "opts": self.opts,
+            "days": days,
+            "week": iso_week(monday),
+            "previous_week": iso_week(monday - timedelta(weeks=1)),
+            "next_week": iso_week(monday + timedelta(weeks=1)),
+            "this_week": iso_week(today),
+            "today": today,
+            "walk_count": len(every_walk),
+            "understaffed_count": sum(1 for walk in every_walk if walk.officers_needed),
+            "minimum": settings.WALK_MIN_OFFICERS,
+        }
+        return TemplateResponse(request, "admin/patrols/walk/week.html", context)
+
+    def get_changeform_initial_data(self, request):
+        """`?day=2026-12-07` (the week's "Add a walk on this day") fills in the date of the
+        start and of the end; she types the times. A SplitDateTime box takes [date, time]."""
+        initial = super().get_changeform_initial_data(request)
+        initial.pop("day", None)
+        try:
+            day = date.fromisoformat(request.GET.get("day", ""))
+        except ValueError:
+            return initial
+        initial["starts_at"] = [day, None]
+        initial["ends_at"] = [day, None]
+        return initial
 
     def changelist_view(self, request, extra_context=None):
         short = (
