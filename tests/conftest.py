@@ -38,7 +38,7 @@ def _no_server_taken_as_down_by_earlier_tests():
 
 @pytest.fixture(autouse=True)
 def _no_pages_kept_from_earlier_tests():
-    """Each web process keeps the public walk pages it rendered (bookings/pagecache.py); the
+    """Each web process keeps the public walk pages it rendered (website/pagecache.py); the
     test process is one such process across every test, whose data is rolled back or flushed."""
     caches["pages"].clear()
 

@@ -264,14 +264,18 @@ def booked(request, code):
     return response
 
 
-# No CSRF check: the secret token in the address is the only authority this page has (nothing
-# comes from a cookie), so a forged request would need the token, which is the credential
-# itself. And under Referrer-Policy: no-referrer browsers send "Origin: null" with the form,
-# which Django's CSRF check would refuse.
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-@no_store
-@rate_limit("manage")
+def private_link_page(view):
+    """A page opened by the secret in her link: never kept, rate limited, and with no CSRF
+    check. The token in the address is the only authority the page has (nothing comes from a
+    cookie), so a forged request would need the token, which is the credential itself; and
+    under Referrer-Policy: no-referrer browsers send "Origin: null" with the form, which
+    Django's CSRF check would refuse."""
+    return csrf_exempt(
+        require_http_methods(["GET", "HEAD", "POST"])(no_store(rate_limit("manage")(view)))
+    )
+
+
+@private_link_page
 def manage(request, token):
     booking = (
         Booking.objects.by_manage_token(token)
@@ -404,11 +408,7 @@ def request_received(request):
     return response
 
 
-# No CSRF check, as on the manage page: the secret in the address is the only authority.
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-@no_store
-@rate_limit("manage")
+@private_link_page
 def request_status(request, token):
     """Her route request, from the private link in her email: where it stands (waiting,
     scheduled with her walk's details and her booking's page, declined with the reason, or

@@ -18,12 +18,12 @@ from bookings.services import decline_request, schedule_request
 from patrols.models import Officer
 from walkandtalk.forms import StyledForm
 
-from .patrols import BCUScopedAdmin
+from .patrols import BCUScopedAdmin, DefaultListFilter
 
 OVERDUE = timedelta(days=3)  # the daily digest chases requests older than this
 
 
-class RequestStatusFilter(admin.SimpleListFilter):
+class RequestStatusFilter(DefaultListFilter):
     """Open requests unless asked otherwise: the queue is what needs doing."""
 
     title = "status"
@@ -32,15 +32,6 @@ class RequestStatusFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [*WalkRequest.Status.choices, ("all", "All")]
-
-    def choices(self, changelist):
-        current = self.value() or self.default
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": current == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
     def queryset(self, request, queryset):
         value = self.value() or self.default

@@ -224,7 +224,23 @@ def london_week(monday: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-class WhenFilter(admin.SimpleListFilter):
+class DefaultListFilter(admin.SimpleListFilter):
+    """A list filter with a choice taken when none is in the address (`default`), shown as
+    selected: the admin's own filters always start from "All"."""
+
+    default: str
+
+    def choices(self, changelist):
+        current = self.value() or self.default
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class WhenFilter(DefaultListFilter):
     """Upcoming walks unless asked otherwise: what an inspector plans is ahead of her."""
 
     title = "when"
@@ -238,15 +254,6 @@ class WhenFilter(admin.SimpleListFilter):
             ("past", "Past"),
             ("all", "All dates"),
         ]
-
-    def choices(self, changelist):
-        current = self.value() or self.default
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": current == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
     def queryset(self, request, queryset):
         now = timezone.now()
