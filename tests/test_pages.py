@@ -1,9 +1,12 @@
 """The public information pages, and what every public page must carry: help and the exit."""
 
 import re
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import make_walk
@@ -249,3 +252,52 @@ def test_the_about_link_is_marked_as_the_current_page_on_the_about_page(client):
     body = client.get(reverse("website:about")).content.decode()
     assert 'href="/about/" aria-current="page"' in body
     assert 'aria-current="page"' not in client.get(reverse("website:help")).content.decode()
+
+
+# --- What to expect: the walks' real length -----------------------------------------------------
+
+EXPECT_NOW = datetime(2026, 3, 10, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+def _walk_lasting(minutes: int, **overrides):
+    starts = EXPECT_NOW + timedelta(days=2)
+    return make_walk(starts_at=starts, ends_at=starts + timedelta(minutes=minutes), **overrides)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("lengths", "said"),
+    [
+        ([90, 90, 240], "about an hour and a half"),  # the median: one long walk does not count
+        ([60], "about an hour"),
+        ([45, 50], "about 45 minutes"),
+        ([120, 120], "about 2 hours"),
+        ([75], "about 1 hour 15 minutes"),
+    ],
+)
+def test_what_to_expect_states_the_length_of_the_walks_on_offer(client, lengths, said):
+    with time_machine.travel(EXPECT_NOW, tick=False):
+        for minutes in lengths:
+            _walk_lasting(minutes)
+        html = client.get(reverse("website:what_to_expect")).content.decode()
+    assert f"Most walks last {said}." in html
+    assert f"walk in for {said}." in html
+
+
+@pytest.mark.django_db
+def test_what_to_expect_ignores_past_cancelled_and_route_walks(client, settings):
+    settings.WALK_TYPICAL_MINUTES = 60
+    with time_machine.travel(EXPECT_NOW, tick=False):
+        make_walk(starts_at=EXPECT_NOW - timedelta(days=1), ends_at=EXPECT_NOW)  # a day long
+        _walk_lasting(180, status="cancelled")
+        _walk_lasting(180, kind="route")
+        html = client.get(reverse("website:what_to_expect")).content.decode()
+    assert "Most walks last about an hour." in html
+
+
+@pytest.mark.django_db
+def test_what_to_expect_falls_back_on_the_setting_when_no_walk_is_coming_up(client, settings):
+    settings.WALK_TYPICAL_MINUTES = 120
+    with time_machine.travel(EXPECT_NOW, tick=False):
+        html = client.get(reverse("website:what_to_expect")).content.decode()
+    assert "Most walks last about 2 hours." in html

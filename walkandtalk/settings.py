@@ -191,6 +191,8 @@ CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "walkandtalk@example.org")
 
 # The scheme's own rules.
 WALK_MIN_OFFICERS = int(os.environ.get("WALK_MIN_OFFICERS", "2"))
+# How long a walk lasts, as "what to expect" says it when no group walk is coming up to measure.
+WALK_TYPICAL_MINUTES = int(os.environ.get("WALK_TYPICAL_MINUTES", "60"))
 PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "90"))
 STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", not DEBUG)
 EXIT_URL = os.environ.get("EXIT_URL", "https://www.bbc.co.uk/weather")
