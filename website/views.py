@@ -26,7 +26,7 @@ from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
 from patrols.daylight import daylight
-from patrols.models import BCU, Walk
+from patrols.models import Walk
 from walkandtalk.ratelimit import rate_limit
 
 from . import pagecache
@@ -488,23 +488,38 @@ YOU_SAID_PER_PAGE = 25
 
 
 def you_said_we_did(request):
-    """Public: what was done about the concerns women raised, BCU by BCU. Nothing on this
-    page identifies anyone: no names, no exact positions, no free text from the street."""
-    bcus = list(BCU.objects.order_by("name"))
-    selected = next((b for b in bcus if b.code == request.GET.get("bcu")), None)
+    """Public: what was done about the concerns women raised, the latest first across London,
+    narrowed to a borough (`borough`, its slug) or a BCU (`bcu`, its code) as the walk list is,
+    by the walk list's own filter form. The latest first, not BCU by BCU: a reader opening the
+    page expects what has been done lately, and the first page then shows all of London rather
+    than the BCU whose name comes first. A value not on the list is said so (400), and the page
+    shows all of London. Nothing on this page identifies anyone: no names, no exact positions,
+    no free text from the street."""
+    form = WalkFilterForm({name: request.GET.get(name, "") for name in ("borough", "bcu")})
+    borough, bcu = form.selected()
+    concerns = Concern.objects.actioned().in_bcu(bcu)
+    if borough:
+        concerns = concerns.filter(borough=borough)
     concerns = (
-        Concern.objects.actioned()
-        .in_bcu(selected)
-        .select_related("bcu", "borough")
+        concerns.select_related("bcu", "borough")
         .only(
             "category", "location_text", "times_unsafe", "bcu__code", "bcu__name", "borough__name"
         )
-        .order_by("bcu__name", "-actioned_at", "pk")
+        .order_by("-actioned_at", "-pk")
     )
     page = Paginator(concerns, YOU_SAID_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     partners = dict(Partner.choices)
     for concern in page.object_list:
         concern.partner_label = partners.get(concern.action_partner, "")
-    context = {"bcus": bcus, "selected": selected, "page": page}
-    return render(request, "concerns/you_said_we_did.html", context)
+    filters = {"borough": borough.slug if borough else "", "bcu": bcu.code if bcu else ""}
+    context = {
+        "form": form,
+        "borough": borough,
+        "bcu": bcu,
+        "area": borough or bcu,
+        "page": page,
+        "query": urlencode({name: value for name, value in filters.items() if value}),
+    }
+    status = 400 if form.errors else 200
+    return render(request, "concerns/you_said_we_did.html", context, status=status)

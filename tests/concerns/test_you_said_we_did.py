@@ -1,8 +1,11 @@
 """ "You said, we did": the email to women who asked to hear, and the public page."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from bookings.models import Notification
@@ -188,9 +191,72 @@ def test_the_page_can_be_filtered_by_bcu(client, actioned, inspector):
     assert "Paddington Green subway" in html
     assert "The footpath behind Brixton station" not in html
     assert '<option value="AW" selected>' in html
-    everything = client.get(URL, {"bcu": "nonsense"}).content.decode()
-    assert "Paddington Green subway" in everything
-    assert "The footpath behind Brixton station" in everything
+
+
+def test_the_page_can_be_filtered_by_borough(client, actioned):
+    make_action(make_concern(borough=borough("southwark"), location_text="Burgess Park path"))
+    make_action(make_concern(borough=borough("westminster"), location_text="Paddington subway"))
+    response = client.get(URL, {"borough": "southwark"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Burgess Park path, Southwark" in html
+    assert "The footpath behind Brixton station" not in html  # Lambeth, the same BCU
+    assert "Paddington subway" not in html
+    assert '<option value="southwark" selected>' in html
+    assert "<title>You said, we did: Southwark" in html
+    assert "The latest first, in Southwark." in html
+
+
+def test_a_borough_with_nothing_done_yet_says_so(client, actioned):
+    html = client.get(URL, {"borough": "westminster"}).content.decode()
+    assert "Nothing to show yet for Westminster." in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"borough": "atlantis"}, "Choose a borough from the list"),
+        ({"bcu": "nonsense"}, "Choose a police area from the list"),
+    ],
+)
+def test_an_area_not_on_the_list_is_said_so_and_all_of_london_shown(
+    client, actioned, params, message
+):
+    make_action(make_concern(borough=borough("westminster"), location_text="Paddington subway"))
+    response = client.get(URL, params)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html
+    assert "<title>Error: You said, we did" in html
+    assert "Paddington subway" in html
+    assert "The footpath behind Brixton station" in html
+
+
+def test_the_first_page_shows_the_latest_across_london_not_one_area(client):
+    # Central South comes first by name: BCU by BCU, its 30 older concerns filled the first page.
+    start = datetime(2026, 1, 5, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(30):
+            make_action(make_concern(borough=borough("lambeth")))
+        traveller.shift(timedelta(days=30))
+        make_action(make_concern(borough=borough("westminster"), location_text="Paddington"))
+        traveller.shift(timedelta(days=1))
+        make_action(make_concern(borough=borough("barking-and-dagenham"), location_text="Heath"))
+        html = client.get(URL).content.decode()
+    assert "The latest first, across London." in html
+    assert html.index("Heath, Barking and Dagenham") < html.index("Paddington, Westminster")
+    assert html.index("Paddington, Westminster") < html.index("railway, Lambeth</h2>")
+
+
+def test_the_next_page_keeps_the_borough(client):
+    for n in range(30):
+        make_action(make_concern(borough=borough("southwark"), location_text=f"Place {n:02d}"))
+    make_action(make_concern(borough=borough("lambeth"), location_text="Elsewhere"))
+    first = client.get(URL, {"borough": "southwark"}).content.decode()
+    assert 'href="?borough=southwark&amp;page=2"' in first
+    second = client.get(URL, {"borough": "southwark", "page": "2"}).content.decode()
+    assert second.count("Place ") == 5
+    assert "Elsewhere" not in second
 
 
 def test_the_page_is_paginated(client, inspector):
@@ -204,16 +270,17 @@ def test_the_page_is_paginated(client, inspector):
 
 
 @pytest.mark.querycount
+@pytest.mark.parametrize("params", [{}, {"borough": "lambeth"}, {"bcu": "AS"}])
 def test_the_page_takes_the_same_number_of_queries_for_more_rows(
-    client, django_assert_max_num_queries
+    client, django_assert_max_num_queries, params
 ):
     make_action(make_concern())
     with django_assert_max_num_queries(4) as few:
-        client.get(URL)
+        client.get(URL, params)
     for n in range(20):
-        place = borough("westminster") if n % 2 else borough("lambeth")
+        place = borough(["westminster", "lambeth", "southwark"][n % 3])
         concern = make_concern(borough=place)
         make_action(concern, status="referred", partner="tfl")
         make_action(concern, partner="tfl")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        assert client.get(URL).status_code == 200
+        assert client.get(URL, params).status_code == 200
