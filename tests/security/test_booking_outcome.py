@@ -95,6 +95,20 @@ def test_a_repeat_booking_answers_exactly_as_a_first_booking_does(capacity):
     assert comparable(everything_received(*stranger)) == comparable(everything_received(*newcomer))
 
 
+@pytest.mark.parametrize("capacity", [1, 5])
+@time_machine.travel(datetime(2026, 6, 10, 12, 0, tzinfo=UTC), tick=False)
+def test_the_page_after_booking_says_nothing_of_earlier_bookings(capacity):
+    """A woman booking for the first time is not told about bookings she never made. The page
+    is the same for a repeat (above), so it says nothing of them to anyone: the email does."""
+    walk = make_walk(capacity=capacity)
+    _, shown = book(walk, "first.time@example.com")
+    page = shown.content.decode()
+    assert shown.status_code == 200
+    assert "We have emailed your booking reference" in page
+    for words in ("already booked", "earlier booking", "booked before"):
+        assert words not in page, words
+
+
 def work_done(path, data, django_capture_on_commit_callbacks):
     """The statements a POST runs and the publishes it makes, as a repeat or a first would."""
     with (
