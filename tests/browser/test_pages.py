@@ -1,8 +1,11 @@
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, live
+from tests.factories import borough, make_action, make_concern
 
 pytestmark = [pytest.mark.browser, live]
 
@@ -55,3 +58,25 @@ def test_pressing_escape_three_times_on_the_help_page_leaves_for_the_exit_site(
     for _ in range(3):
         page.keyboard.press("Escape")
     page.wait_for_url(exit_site)
+
+
+@pytest.mark.parametrize("query", ["", "?borough=southwark", "?borough=atlantis"])
+def test_you_said_we_did_by_borough_passes_axe_on_a_phone(page, live_server, query):
+    make_action(make_concern(borough=borough("southwark"), location_text="Burgess Park path"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + reverse("website:you_said_we_did") + query)
+    expect(page.get_by_role("heading", level=1)).to_have_text("You said, we did")
+    expect(page.get_by_text("Burgess Park path, Southwark")).to_be_visible()
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_you_said_we_did_narrows_to_the_borough_she_chooses(page, live_server):
+    make_action(make_concern(borough=borough("southwark"), location_text="Burgess Park path"))
+    make_action(make_concern(borough=borough("westminster"), location_text="Paddington subway"))
+    page.goto(live_server.url + reverse("website:you_said_we_did"))
+    page.get_by_label("Borough").select_option("southwark")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"borough=southwark"))
+    expect(page.get_by_text("Burgess Park path, Southwark")).to_be_visible()
+    expect(page.get_by_text("Paddington subway")).to_have_count(0)
