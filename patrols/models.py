@@ -397,3 +397,54 @@ def bcu_scope(user) -> BCU | None:
     if scope is _NOWHERE:
         raise PermissionDenied("No active officer record for this account.")
     return scope
+
+
+class UnavailabilityQuerySet(BCUScopedQuerySet):
+    def overlapping(self, starts_at: datetime, ends_at: datetime):
+        """Periods that overlap [starts_at, ends_at): one that ends as a walk starts does not.
+        Plain comparisons, so PostgreSQL uses the (officer, starts_at) index."""
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+class Unavailability(models.Model):
+    """A period when an officer cannot walk (leave, training, court), recorded by her inspector.
+    The roster refuses her for any walk that overlaps it (patrols.services.check_free). No free
+    text: the reason is a choice, so nothing personal about her is written here."""
+
+    bcu_path = "officer__bcu"
+
+    class Reason(models.TextChoices):
+        LEAVE = "leave", "Leave"
+        TRAINING = "training", "Training"
+        COURT = "court", "Court"
+        OTHER = "other", "Other duties"
+
+    officer = models.ForeignKey(Officer, on_delete=models.CASCADE, related_name="unavailability")
+    starts_at = models.DateTimeField(help_text="London time.")
+    ends_at = models.DateTimeField(help_text="London time.")
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.LEAVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = UnavailabilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "time she cannot walk"
+        verbose_name_plural = "times she cannot walk"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="unavailability_ends_after_it_starts",
+                violation_error_message="The period must end after it starts.",
+            ),
+        ]
+        indexes = [models.Index(fields=["officer", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}, {self.period()}"
+
+    def period(self) -> str:
+        """The period in London time, as an inspector reads it: "Mon 07 Dec 2026 09:00 to Fri
+        11 Dec 2026 17:00"."""
+        starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{starts:%a %d %b %Y %H:%M} to {ends:%a %d %b %Y %H:%M}"

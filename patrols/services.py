@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from .models import Officer, RosterAssignment, Walk, is_visible_to
+from .models import Officer, RosterAssignment, Unavailability, Walk, is_visible_to
 
 LONDON = ZoneInfo("Europe/London")
 INSPECTORS = "Inspectors"  # the group of the inspectors who plan their BCU's walks
@@ -36,6 +36,18 @@ def overlapping_assignments(*, officer: Officer, starts_at: datetime, ends_at: d
     ).select_related("walk")
 
 
+def rostered_during(period: Unavailability):
+    """Her assignments on scheduled walks that overlap a period she cannot walk: recorded
+    after she was rostered, so someone must find another officer for them."""
+    return (
+        overlapping_assignments(
+            officer=period.officer, starts_at=period.starts_at, ends_at=period.ends_at
+        )
+        .filter(walk__status=Walk.Status.SCHEDULED)
+        .order_by("starts_at")
+    )
+
+
 def check_can_walk(*, walk: Walk, officer: Officer) -> None:
     """The rules for putting one officer on one walk (the walk's times as they are now)."""
     if not officer.is_active:
@@ -51,8 +63,22 @@ def check_can_walk(*, walk: Walk, officer: Officer) -> None:
 
 
 def check_free(*, officer: Officer, walk: Walk) -> None:
-    """Never on two walks at once: she is on no walk but this one whose times overlap this
-    walk's (as `walk` holds them, saved or not). Refused naming the other walk."""
+    """She is free for the walk's times (as `walk` holds them, saved or not): never on two
+    walks at once, so on no walk but this one whose times overlap, and not recorded as unable
+    to walk then (leave, training, court). Refused naming the other walk or the period. The
+    one check behind rostering (check_can_walk) and moving a walk (move_roster)."""
+    away = (
+        Unavailability.objects.filter(officer=officer)
+        .overlapping(walk.starts_at, walk.ends_at)
+        .order_by("starts_at")
+        .first()
+    )
+    if away is not None:
+        raise ValidationError(
+            f"{officer.name} cannot walk at that time: {away.get_reason_display().lower()}, "
+            f"{away.period()}.",
+            code="officer_unavailable",
+        )
     clash = (
         overlapping_assignments(officer=officer, starts_at=walk.starts_at, ends_at=walk.ends_at)
         .exclude(walk_id=walk.pk)

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bookings.models import Booking, WalkRequest
 from concerns.models import Concern, ConcernAction, Feedback
-from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk
+from patrols.models import BCU, Borough, Officer, RosterAssignment, Unavailability, Walk
 
 _seq = itertools.count(1)
 
@@ -47,6 +47,14 @@ def make_officer(**overrides) -> Officer:
     fields = {"collar_number": f"{n}T", "name": f"Officer {n}", "bcu": bcu()}
     fields.update(overrides)
     return Officer.objects.create(**fields)
+
+
+def make_unavailability(officer: Officer, **overrides) -> Unavailability:
+    """A period she cannot walk: leave from two days ahead, for a week, unless told."""
+    starts = overrides.pop("starts_at", None) or timezone.now() + timedelta(days=2)
+    fields = {"officer": officer, "starts_at": starts, "ends_at": starts + timedelta(days=7)}
+    fields.update(overrides)
+    return Unavailability.objects.create(**fields)
 
 
 def make_assignment(walk: Walk, officer: Officer, **overrides) -> RosterAssignment:

@@ -18,7 +18,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.filters import RelatedFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
@@ -35,6 +35,7 @@ from patrols.models import (
     Borough,
     Officer,
     RosterAssignment,
+    Unavailability,
     Walk,
     bcu_paths,
     bcu_scope,
@@ -46,6 +47,7 @@ from patrols.services import (
     change_assignment,
     check_can_walk,
     roster_officer,
+    rostered_during,
     unroster_officer,
 )
 from walkandtalk.audit import HistoryAdmin
@@ -177,6 +179,35 @@ class BoroughAdmin(BCUScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class UnavailabilityForm(PlainTextModelForm):
+    class Meta:
+        model = Unavailability
+        fields = ["starts_at", "ends_at", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A table row has no label of its own: name each box for screen readers.
+        for name, when in (("starts_at", "From"), ("ends_at", "Until")):
+            field = self.fields.get(name)
+            if field is not None and hasattr(field.widget, "widgets"):
+                day, clock = field.widget.widgets
+                day.attrs["aria-label"] = f"{when} date"
+                clock.attrs["aria-label"] = f"{when} time"
+        if "reason" in self.fields:
+            self.fields["reason"].widget.attrs["aria-label"] = "Reason"
+
+
+class UnavailabilityInline(BCUScopedTabularInline):
+    """When she cannot walk (leave, training, court): the roster refuses her then."""
+
+    model = Unavailability
+    form = UnavailabilityForm
+    fields = ["starts_at", "ends_at", "reason"]
+    extra = 1
+    verbose_name = "time she cannot walk"
+    verbose_name_plural = "Times she cannot walk (leave, training, court)"
+
+
 @admin.register(Officer)
 class OfficerAdmin(BCUScopedAdmin):
     list_display = ["name", "collar_number", "rank", "bcu", "is_active"]
@@ -184,10 +215,31 @@ class OfficerAdmin(BCUScopedAdmin):
     list_select_related = ["bcu"]
     search_fields = ["name", "collar_number"]
     fields = ["name", "collar_number", "rank", "bcu", "is_active", "user"]
+    inlines = [UnavailabilityInline]
 
     def get_readonly_fields(self, request, obj=None):
         # Linking a login account to an officer grants her the account's access: superusers only.
         return [] if request.user.is_superuser else ["user"]
+
+    def save_formset(self, request, form, formset, change):
+        """A period recorded after she was rostered: name the walks it overlaps, so the
+        inspector finds another officer for them (the roster refuses her for new ones)."""
+        super().save_formset(request, form, formset, change)
+        if formset.model is not Unavailability:
+            return
+        periods = [*formset.new_objects, *(period for period, _ in formset.changed_objects)]
+        for period in periods:
+            walks = [assignment.walk for assignment in rostered_during(period)]
+            if walks:
+                self.message_user(
+                    request,
+                    f"{period.officer.name} is rostered on "
+                    f"{len(walks)} walk{pluralize(len(walks))} during this "
+                    f"{period.get_reason_display().lower()}: "
+                    f"{'; '.join(str(walk) for walk in walks)}. Find another officer for "
+                    f"{'it' if len(walks) == 1 else 'them'}.",
+                    messages.WARNING,
+                )
 
 
 # --- Walks -----------------------------------------------------------------------------------
@@ -370,13 +422,66 @@ class RosterInline(BCUScopedTabularInline):
         return super().get_formset(request, obj, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "officer":
-            officers = Officer.objects.filter(is_active=True).select_related("bcu")
-            walk = getattr(request, "_roster_walk", None)
-            if walk is not None and walk.bcu_id:
-                officers = officers.filter(bcu_id=walk.bcu_id)  # only her BCU's walks
-            kwargs["queryset"] = officers
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name != "officer":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        officers = Officer.objects.filter(is_active=True).select_related("bcu")
+        walk = getattr(request, "_roster_walk", None)
+        if walk is not None and walk.bcu_id:
+            officers = officers.filter(bcu_id=walk.bcu_id)  # only her BCU's walks
+            officers = officers_free_first(officers, walk)
+        kwargs["queryset"] = officers
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and walk is not None and walk.bcu_id:
+            formfield.label_from_instance = officer_choice_label
+        return formfield
+
+
+def officers_away_by_walk(walk_ids) -> dict[int, list[str]]:
+    """For each walk, the names of its rostered officers recorded as unable to walk at its time
+    (leave noted after she was rostered): one query for the whole list."""
+    away = Unavailability.objects.filter(
+        officer=OuterRef("officer"),
+        starts_at__lt=OuterRef("ends_at"),
+        ends_at__gt=OuterRef("starts_at"),
+    )
+    found = {}
+    rows = (
+        RosterAssignment.objects.filter(walk_id__in=walk_ids, walk__status=Walk.Status.SCHEDULED)
+        .filter(Exists(away))
+        .order_by("officer__name")
+        .values_list("walk_id", "officer__name")
+    )
+    for walk_id, name in rows:
+        found.setdefault(walk_id, []).append(name)
+    return found
+
+
+def officers_free_first(officers, walk):
+    """Officers ordered for the walk's roster: those free at its time first, then those on
+    another walk then (`elsewhere`), then those unable to walk then (`away`, the reason), each
+    by name. The roster service (check_free) still refuses the busy ones: this only puts them
+    last and says why."""
+    away = Unavailability.objects.filter(officer=OuterRef("pk")).overlapping(
+        walk.starts_at, walk.ends_at
+    )
+    elsewhere = RosterAssignment.objects.filter(
+        officer=OuterRef("pk"), starts_at__lt=walk.ends_at, ends_at__gt=walk.starts_at
+    ).exclude(walk_id=walk.pk)
+    return officers.annotate(
+        away=Subquery(away.order_by("starts_at").values("reason")[:1]),
+        is_away=Exists(away),
+        elsewhere=Exists(elsewhere),
+    ).order_by("is_away", "elsewhere", "name", "pk")
+
+
+def officer_choice_label(officer) -> str:
+    """The officer as the roster's choice list shows her: why she is not free, in words."""
+    away = getattr(officer, "away", None)
+    if away:
+        return f"{officer} – cannot walk then: {Unavailability.Reason(away).label.lower()}"
+    if getattr(officer, "elsewhere", False):
+        return f"{officer} – on another walk then"
+    return str(officer)
 
 
 class BookingInline(BCUScopedTabularInline):
@@ -635,9 +740,12 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             .select_related("borough")
             .order_by("starts_at")
         )
+        walks = list(walks)
+        away = officers_away_by_walk([walk.pk for walk in walks])
         by_day = {monday + timedelta(days=n): [] for n in range(7)}
         for walk in walks:
             walk.officers_needed = officers_needed(walk)
+            walk.officers_away = away.get(walk.pk, [])
             by_day[timezone.localdate(walk.starts_at)].append(walk)
         can_add = self.has_add_permission(request)
         add_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add")

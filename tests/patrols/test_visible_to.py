@@ -20,6 +20,7 @@ from tests.factories import (
     make_feedback,
     make_officer,
     make_request,
+    make_unavailability,
     make_user,
     make_walk,
 )
@@ -42,6 +43,7 @@ CASES = {
     "officer": lambda place: make_officer(bcu=place.bcu),
     "walk": walk_in,
     "roster assignment": lambda place: make_assignment(walk_in(place), make_officer(bcu=place.bcu)),
+    "time an officer cannot walk": lambda place: make_unavailability(make_officer(bcu=place.bcu)),
     "booking": booking_in,
     "walk request": lambda place: make_request(borough=place),
     "message about a booking": lambda place: Notification.objects.create(

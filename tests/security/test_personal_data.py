@@ -54,6 +54,7 @@ NOT_PERSONAL = {
         "cancel_reason": "written by the police about the walk, to everyone booked on it",
     },
     "patrols.RosterAssignment": {"role": CHOICE},
+    "patrols.Unavailability": {"reason": CHOICE},
     "bookings.Booking": {
         "reference": "a random code; who it was is gone with her declared fields",
         "status": CHOICE,
