@@ -8,6 +8,13 @@ from tests.factories import make_totp_device, totp_code
 live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Reduced motion, as many people choose it: Bootstrap then drops its transitions, so axe
+    never measures a button's colours halfway through one (a flaky contrast failure)."""
+    return {**browser_context_args, "reduced_motion": "reduce"}
+
+
 def assert_accessible(page):
     """axe-core in the real browser: no WCAG 2.2 A/AA violation, nor best practice."""
     results = Axe().run(page)
