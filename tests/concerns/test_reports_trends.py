@@ -9,6 +9,7 @@ import pytest
 from bookings.models import Booking
 from concerns.models import ConcernStatus
 from patrols.models import Walk
+from reports import compare
 from reports import queries as reports
 from tests.factories import (
     borough,
@@ -178,3 +179,52 @@ def test_an_odd_number_of_first_actions_has_the_middle_one_as_its_median():
             "median_time_to_first_action": timedelta(days=3),
         }
     ]
+
+
+# --- How a figure reads beside the previous period's ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "words"),
+    [
+        (283, 253, "Up 12% on the previous 90 days (253)."),
+        (200, 250, "Down 20% on the previous 90 days (250)."),
+        (12, 12, "No change on the previous 90 days."),
+        (5, 0, "None in the previous 90 days."),
+        (0, 0, "None in the previous 90 days."),
+        (1001, 1000, "Up less than 1% on the previous 90 days (1,000)."),
+    ],
+)
+def test_a_count_changes_by_a_percentage_unless_there_was_none_before(now, before, words):
+    assert compare.count_change(now, before, 90) == words
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "words"),
+    [
+        (0.50, 0.46, "Up 4 points on the previous 90 days (46%)."),
+        (0.452, 0.46, "Down 1 point on the previous 90 days (46%)."),
+        (0.461, 0.459, "No change on the previous 90 days (46%)."),
+        (0.5, None, "No data for the previous 90 days."),
+        (None, 0.25, "25% in the previous 90 days."),
+    ],
+)
+def test_a_rate_changes_by_points_of_the_percentages_as_written(now, before, words):
+    assert compare.share_change(now, before, 90) == words
+
+
+def test_a_median_and_a_mean_say_what_they_were_before():
+    def words(value):
+        return f"{value.days} days"
+
+    day = timedelta(days=1)
+    assert compare.duration_change(2 * day, 3 * day, 7, words) == (
+        "Down from 3 days in the previous 7 days."
+    )
+    assert (
+        compare.duration_change(3 * day, 3 * day, 7, words) == "No change on the previous 7 days."
+    )
+    assert compare.duration_change(None, day, 1, words) == "1 days in the previous day."
+    assert compare.mean_change(0.74, 0.31, 90) == "Up 0.4 on the previous 90 days (+0.3)."
+    assert compare.mean_change(-0.2, 0.31, 90) == "Down 0.5 on the previous 90 days (+0.3)."
+    assert compare.mean_change(0.26, 0.31, 90) == "No change on the previous 90 days (+0.3)."
