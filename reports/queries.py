@@ -455,12 +455,12 @@ def area_level(f: ReportFilters) -> str:
     return "bcu" if f.bcu is None and f.borough is None else "borough"
 
 
-def _counted(places: QuerySet, link: str, f: ReportFilters) -> QuerySet:
-    """`places` (BCUs or boroughs) with the report's concerns in each as `count`, zeros
+def _counted(places: QuerySet, link: str, rows: QuerySet) -> QuerySet:
+    """`places` (BCUs or boroughs) with the `rows` (concerns) in each as `count`, zeros
     included: one count subquery per place, each a range scan of the (bcu|borough, logged_at)
     index."""
     count = Subquery(
-        concerns(f)
+        rows.order_by()
         .filter(**{link: OuterRef("pk")})
         .values(link)
         .annotate(n=Count("*"))
@@ -477,7 +477,7 @@ def concerns_by_borough(f: ReportFilters) -> list[dict]:
     neighbours, whose concerns the report does not cover."""
     bcu = f.borough.bcu if f.borough is not None else f.bcu
     rows = list(
-        _counted(Borough.objects.in_bcu(bcu), "borough", f)
+        _counted(Borough.objects.in_bcu(bcu), "borough", concerns(f))
         .values("key", "label", "count", "slug", bcu_code=F("bcu__code"))
         .order_by("name")
     )
@@ -486,12 +486,27 @@ def concerns_by_borough(f: ReportFilters) -> list[dict]:
     return rows
 
 
+def acted_on_by_borough(bcu: BCU | None = None) -> list[dict]:
+    """For the public map on "you said, we did": the concerns acted on (`acted_on`, as that
+    page lists them, of any date) in every borough of London, or of one BCU, in one query;
+    rows as `concerns_by_borough` gives them, for `map.borough_map`. Counts only: never a
+    position."""
+    rows = list(
+        _counted(Borough.objects.in_bcu(bcu), "borough", Concern.objects.acted_on())
+        .values("key", "label", "count", "slug", bcu_code=F("bcu__code"))
+        .order_by("name")
+    )
+    for row in rows:
+        row["in_report"] = True
+    return rows
+
+
 def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> list[dict]:
     """Concerns in each BCU, or in each borough of the chosen BCU (or the chosen borough),
     zeros included. By borough, these are the map's rows (`boroughs`, from
     `concerns_by_borough`, read here when not given) that the report covers."""
     if area_level(f) == "bcu":
-        bcus = _counted(BCU.objects.all(), "bcu", f)
+        bcus = _counted(BCU.objects.all(), "bcu", concerns(f))
         return list(bcus.values("key", "label", "count").order_by("name"))
     if boroughs is None:
         boroughs = concerns_by_borough(f)
