@@ -179,7 +179,16 @@ def column_chart(
             )
         )
     highest = max(values, default=0)
-    return ColumnChart(columns=columns, top=highest, zero=round(zero, 1), top_text=text(highest))
+    # Below zero, room under the plot for the figure under the lowest column.
+    below = 20 if low < 0 else 0
+    return ColumnChart(
+        columns=columns,
+        top=highest,
+        zero=round(zero, 1),
+        top_text=text(highest),
+        baseline=COLUMN_PLOT_TOP + COLUMN_PLOT_HEIGHT + below,
+        height=COLUMN_PLOT_TOP + COLUMN_PLOT_HEIGHT + 40 + below,
+    )
 
 
 @dataclass

@@ -292,8 +292,9 @@ def _trends(by_month: list[dict], survey: list[dict], action_time: list[dict]) -
         {
             "id": "action-time-month",
             "title": "Median time to first action, by month",
-            "note": "By the month the concern was logged, of those acted on so far: concerns "
-            "from recent months that are still waiting are not in the median yet.",
+            "note": "By the month the concern was logged, of those acted on so far (the chart "
+            "gives days): concerns from recent months that are still waiting are not in the "
+            "median yet.",
             "chart": charts.column_chart(
                 action_time,
                 label="short",
