@@ -307,7 +307,7 @@ def test_the_trends_give_each_month_in_a_table_beside_the_chart(london_commander
     by_month = response.context["trends"][0]["table"]
     assert by_month["columns"] == ["Environmental", "Behavioural", "Other", "All"]
     assert by_month["rows"][-1] == {"label": "June 2026", "cells": [1, 1, 0, 2]}
-    assert "<caption>Concerns logged in each month, by category group</caption>" in html
+    assert ">Concerns logged in each month, by category group</caption>" in html
     assert 'fill="url(#month-hatch)"' in html  # behavioural is hatched, not only coloured
 
 
