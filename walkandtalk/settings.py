@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every request by view name for /metrics (walkandtalk/metrics.py).
+    "walkandtalk.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "walkandtalk.security.PathHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -287,6 +289,11 @@ READY_OUTBOX_MAX_AGE = timedelta(
     minutes=float(os.environ.get("READY_OUTBOX_MAX_AGE_MINUTES", "10"))
 )
 READY_SWEEP_MAX_AGE = timedelta(minutes=float(os.environ.get("READY_SWEEP_MAX_AGE_MINUTES", "5")))
+
+# /metrics (walkandtalk/metrics.py) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset,
+# the page does not exist (404). Under gunicorn, gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR
+# so that every worker's request counts are added up.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Security. Everything here is on unless DEBUG; check --deploy is clean in production.
 SESSION_COOKIE_SECURE = not DEBUG

@@ -5,11 +5,12 @@ name, so the project's ground imports none of them (docs/architecture.md)."""
 from django.contrib import admin
 from django.urls import include, path
 
-from . import two_factor, views
+from . import metrics, two_factor, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # The staff second factor: before the admin and /staff/, which it guards.
     path("staff/two-factor/", two_factor.verify, name="two_factor"),
     path("staff/two-factor/setup/", two_factor.setup, name="two_factor_setup"),
