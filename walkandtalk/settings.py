@@ -173,8 +173,10 @@ WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Mail: Django's own settings, written to files under var/mail/ unless told otherwise.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# Mail: Django's own settings. Unless told otherwise, each message is written to its own .eml file
+# under var/mail/ (walkandtalk/mailfiles.py), which any mail program opens; with DEBUG, /dev/mail/
+# lists them (walkandtalk/devmail.py).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "walkandtalk.mailfiles.EmlFileBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

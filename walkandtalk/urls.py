@@ -2,6 +2,7 @@
 two-factor and personal-data pages the admin reaches. Each app's addresses are included by
 name, so the project's ground imports none of them (docs/architecture.md)."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -22,6 +23,16 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("website.urls")),
 ]
+
+if settings.DEBUG:
+    # The demo's sent mail (walkandtalk/devmail.py): not routed at all in production.
+    from . import devmail
+
+    urlpatterns = [
+        path("dev/mail/", devmail.mail_list, name="dev_mail"),
+        path("dev/mail/<str:name>", devmail.mail_file, name="dev_mail_file"),
+        *urlpatterns,
+    ]
 
 handler400 = "walkandtalk.views.bad_request"
 handler500 = "walkandtalk.views.server_error"
