@@ -9,20 +9,25 @@ PERSONAL_DATA_RETENTION_DAYS after its walk, so this counts the promotions still
 period, as the other outbox figures do.
 """
 
+import logging
 from datetime import datetime
 
 from django.db.models import Count, Min, Q
 
-from walkandtalk import metrics
+from walkandtalk import metrics, readiness
 
 from .models import Booking, Notification
+from .readiness import SWEEP
+
+logger = logging.getLogger(__name__)
 
 NAME = "bookings"
 
 
 def figures(now: datetime):
     """Three aggregate queries: bookings by status; the outbox by state (with the promotions);
-    the due rows and the oldest of them, by the outbox's partial index on due_at."""
+    the due rows and the oldest of them, by the outbox's partial index on due_at. Then one
+    cache read: when the sweep last ran."""
     made = metrics.gauge(
         "bookings",
         "Bookings made (every booking row, anonymised ones included), by status now.",
@@ -66,6 +71,24 @@ def figures(now: datetime):
         "How long the oldest due message has waited to be sent; 0 when none is waiting.",
         max((now - oldest).total_seconds(), 0) if oldest else 0,
     )
+    yield from sweep_age(now)
+
+
+def sweep_age(now: datetime):
+    """Seconds since beat's delivery sweep last finished, as /readyz reads it (the shared
+    cache, where each sweep records its finish). Left out while the sweep has not run since the
+    cache was emptied, or the cache does not answer: an alert on absent() catches both."""
+    try:
+        ran = readiness.last_run(SWEEP)
+    except Exception:  # noqa: BLE001 - the cache's trouble is /readyz's to report
+        logger.warning("Could not read when the sweep last ran", exc_info=True)
+        return
+    if ran is not None:
+        yield metrics.gauge(
+            "outbox_sweep_age_seconds",
+            "Seconds since beat's delivery sweep last finished (it runs every minute).",
+            max((now - ran).total_seconds(), 0),
+        )
 
 
 def register() -> None:

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
 from django.core import mail
 from django.db import connection
@@ -21,6 +22,7 @@ from bookings import links
 from bookings.delivery import deliver_notification
 from bookings.models import Booking, Notification
 from bookings.services import book_place, cancel_booking
+from bookings.tasks import deliver_due_notifications
 from concerns.models import Concern
 from patrols.models import Walk
 from tests.factories import make_booking, make_concern, make_walk
@@ -125,6 +127,17 @@ def test_the_outbox_figures_follow_a_message_really_sent(client, metrics_token, 
 
 
 @pytest.mark.django_db
+def test_the_sweeps_age_is_read_from_where_each_sweep_records_it(
+    client, metrics_token, time_machine
+):
+    time_machine.move_to(NOW, tick=False)
+    assert "walkandtalk_outbox_sweep_age_seconds" not in scrape(client)  # never ran
+    deliver_due_notifications()  # beat's sweep, as a worker runs it
+    time_machine.shift(timedelta(seconds=75))
+    assert value(scrape(client), "walkandtalk_outbox_sweep_age_seconds") == 75
+
+
+@pytest.mark.django_db
 def test_promotions_debriefs_and_concerns_are_counted(client, metrics_token, time_machine):
     time_machine.move_to(NOW, tick=False)
     walk = make_walk(
@@ -204,17 +217,47 @@ def test_no_token_path_or_address_reaches_the_output(client, metrics_token):
 
 @pytest.mark.django_db
 @pytest.mark.querycount
-def test_a_scrape_reads_the_figures_in_five_queries(
+def test_a_scrape_reads_the_figures_in_six_queries(
     client, metrics_token, django_assert_num_queries
 ):
     for _ in range(3):
         make_booking()
         make_concern()
     client.get("/metrics", **AUTH)  # the session and anything else a first request sets up
-    # Bookings by status; the outbox by state; its due rows; debriefs; concerns.
-    with django_assert_num_queries(5):
+    # Bookings by status; the outbox by state; its due rows; debriefs; concerns; and the time
+    # of the last sweep from the cache (a table here: the tests' cache is the database's).
+    # Each source in a savepoint of its own here (a transaction of its own in production).
+    with django_assert_num_queries(6 + 2 * 2) as captured:
         response = client.get("/metrics", **AUTH)
     assert response.status_code == 200
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert len(reads) == 6, reads
+
+
+@pytest.mark.django_db
+def test_figures_whose_database_does_not_answer_are_left_out_and_said_so(client, metrics_token):
+    """Another connection holds the bookings table locked; this one's statements give up after
+    a short statement timeout, as a stuck database's would after DATABASE_STATEMENT_TIMEOUT."""
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=False
+    ) as locker:
+        locker.execute("LOCK TABLE bookings_booking IN ACCESS EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '300ms'")
+        try:
+            text = scrape(client)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
+    assert value(text, "walkandtalk_figures_up", source="bookings") == 0
+    assert value(text, "walkandtalk_figures_up", source="concerns") == 1
+    assert "walkandtalk_bookings{" not in text
+    assert "walkandtalk_http_requests_total" in text
 
 
 # --- under gunicorn: several workers, one total ------------------------------------------------

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -100,7 +100,10 @@ class Figures:
         )
         for name, source in _sources.items():
             try:
-                families = list(source(now))
+                # A savepoint each: a source that failed inside a transaction (a test's) does
+                # not fail the ones after it.
+                with transaction.atomic():
+                    families = list(source(now))
             except DatabaseError:
                 logger.warning("Metrics source %s did not answer", name, exc_info=True)
                 up.add_metric([name], 0)
