@@ -194,6 +194,7 @@ def test_the_demo_officer_has_a_walk_to_debrief_at_once(settings, client):
     assert can_debrief(user=officer, walk=walk)
     assert walk.bookings.filter(status=Booking.Status.CONFIRMED).count() == 4
     assert walk.roster.count() == 2
+    assert walk.title == "Afternoon walk in Lambeth"  # 14:30 to 16:00, London time
     client.force_login(officer)
     assert client.get("/staff/").status_code == 200
     page = client.get(f"/staff/walks/{walk.code}/debrief/")

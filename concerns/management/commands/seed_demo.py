@@ -521,8 +521,10 @@ class Command(BaseCommand):
         now = timezone.localtime()
         starts = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
         starts -= timedelta(hours=2, minutes=30)  # ends 90 minutes later: an hour or so ago
+        part = "Evening" if starts.hour >= 17 else "Afternoon" if starts.hour >= 12 else "Morning"
+        lambeth = Borough.objects.get(slug="lambeth")
         walk = self.walk(
-            ("debrief", starts.isoformat()), Borough.objects.get(slug="lambeth"), starts
+            ("debrief", starts.isoformat()), lambeth, starts, title=f"{part} walk in Lambeth"
         )
         self.roster(walk, [o for o in (lead, officer) if o], 2)
         for n in range(4):
