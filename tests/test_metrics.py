@@ -284,7 +284,9 @@ def workers_of(pid: int) -> set[int]:
     return {int(child) for child in children}
 
 
-@pytest.mark.django_db(transaction=True)
+# Committed data for gunicorn's own connections; the reference data is put back afterwards, as
+# the browser tests' is (tests/browser/conftest.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_gunicorn_workers_counts_add_up_and_survive_workers_replaced(tmp_path):
     port = free_port()
     db = connection.settings_dict
