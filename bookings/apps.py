@@ -5,7 +5,8 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
-        from . import digest, readiness
+        from . import digest, metrics, readiness
 
         digest.register()
         readiness.register()
+        metrics.register()
