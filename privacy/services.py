@@ -206,8 +206,8 @@ def _when(value: datetime | None) -> str | None:
 
 def export_personal_data(*, email: str) -> dict:
     """Everything held about the person with this email address: her bookings (with her
-    survey answers and the emails and texts sent to her, under "emails") and her route requests. For a subject access
-    request; the same for every BCU."""
+    survey answers and the emails and texts sent to her, under "emails") and her route
+    requests. For a subject access request; the same for every BCU."""
     email = email.strip()
     bookings = (
         Booking.objects.for_email(email)
