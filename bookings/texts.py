@@ -63,6 +63,7 @@ def _wordings(notification: Notification, now: datetime) -> list[str]:
     # A route walk's title is written for staff ("her route"): her page shows the walk.
     title = "" if walk.kind == walk.Kind.ROUTE else discreet_safe(walk.title, discreet)
     place = discreet_safe(walk.meeting_point, discreet)
+    borough = discreet_safe(walk.borough.name, discreet)
     link = booking.manage_url()
     kind = notification.kind
     candidates: list[tuple[str, ...]] = []  # (wording, every staff text it needs...)
@@ -73,6 +74,7 @@ def _wordings(notification: Notification, now: datetime) -> list[str]:
         candidates = [
             (f"{head}, {title}. Meet at {place}. {tail}", title, place),
             (f"{head}. Meet at {place}. {tail}", place),
+            (f"{head} in {borough}. Where to meet, and to change or cancel: {link}", borough),
             (f"{head}. Where to meet, and to change or cancel: {link}",),
         ]
     elif kind == Kind.PROMOTED:
@@ -81,6 +83,7 @@ def _wordings(notification: Notification, now: datetime) -> list[str]:
         candidates = [
             (f"{head}, {title}. Meet at {place}. {tail}", title, place),
             (f"{head}. Meet at {place}. {tail}", place),
+            (f"{head} in {borough}. Where to meet, and to cancel: {link}", borough),
             (f"{head}. Where to meet, and to cancel: {link}",),
         ]
     elif kind == Kind.WALK_CHANGED:
@@ -96,6 +99,7 @@ def _wordings(notification: Notification, now: datetime) -> list[str]:
         tail = f"Details, and other walks: {link}"
         candidates = [
             (f"{head}: {reason} {tail}", reason),
+            (f"{brand}Sorry, your walk in {borough} {when} is cancelled. {tail}", borough),
             (f"{head}. {tail}",),
         ]
     elif kind == Kind.WALK_MESSAGE:
