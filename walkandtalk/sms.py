@@ -137,7 +137,7 @@ class NotifyBackend:
             )
         except APIError as error:
             raise SmsError(
-                f"GOV.UK Notify said {notify_error(error)}",
+                f"Notify {notify_error(error)}",
                 permanent=error.status_code in self.PERMANENT,
             ) from error
         return str((answer or {}).get("id", ""))
@@ -147,7 +147,7 @@ class NotifyBackend:
 
 
 def notify_error(error) -> str:
-    """Notify's status and the reasons it gave ("400: ValidationError: phone_number Not a valid
+    """Notify's status and the reasons it gave ("400 ValidationError: phone_number Not a valid
     mobile number"); a request that got no answer (a timeout) shows as Notify's client has it,
     503."""
     reasons = error.message
@@ -158,7 +158,7 @@ def notify_error(error) -> str:
             else str(reason)
             for reason in reasons
         )
-    return f"{error.status_code}: {reasons}"
+    return f"{error.status_code} {reasons}"
 
 
 class FileBackend:
