@@ -14,6 +14,12 @@ sweep tries again (`attempts`, `last_error`); a permanent one sets `failed_at`, 
 admin; a message that should no longer go (a reminder too late to help, a confirmation for a
 booking already cancelled) sets `skipped_at` with the reason in `last_error`.
 
+A row is an email or a text (its `channel`): claim, verdict, back-off and skips are the same
+for both; only building and sending the message differ (`build`, `send`). A text goes through
+the SMS backend (walkandtalk/sms.py); GOV.UK Notify's "never" (an invalid number, a refused
+key) fails the row, its "not now" (rate limit, its own errors, no answer in time) retries it,
+and this sweep sends no more texts, while emails go on.
+
 `now` comes from Python and is passed down (never the database's clock), so tests can move it.
 """
 

@@ -282,8 +282,9 @@ class NotificationQuerySet(BCUScopedQuerySet):
 
 
 class Notification(models.Model):
-    """The outbox: one row per message per recipient, written with the change that causes it.
-    Every email the site sends is one of these rows, sent by bookings/delivery.py. The
+    """The outbox: one row per message per recipient and channel, written with the change that
+    causes it. Every email and text the site sends is one of these rows, sent by
+    bookings/delivery.py. The
     recipient is a booking, a route request, or a BCU (its inspectors, as they are when the
     message is sent). What each kind says, and when it no longer applies, is in
     bookings/emails.py or registered by the app that owns the kind (bookings/messages.py)."""

@@ -239,9 +239,11 @@ def book(request, code):
                 status = 409
             else:
                 response = redirect("website:booked", code=walk.code)
-                remember_outcome(
-                    response, "booked", {"walk": str(walk.code), "status": booking.screen_status}
-                )
+                outcome = {"walk": str(walk.code), "status": booking.screen_status}
+                if form.cleaned_data["reminder_channel"] == Channel.SMS:
+                    # What she chose on this form (not what a booking made earlier holds).
+                    outcome["texts"] = True
+                remember_outcome(response, "booked", outcome)
                 return response
         walk = public_walks().with_counts().get(pk=walk.pk)
     return render(request, "bookings/book.html", {"walk": walk, "form": form}, status=status)

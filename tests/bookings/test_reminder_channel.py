@@ -44,6 +44,7 @@ def test_booking_with_texts_stores_her_mobile_in_e164_and_texts_only_her_reminde
     walk = make_walk()
     response = book(client, walk, reminder_channel="sms", phone="07700 900 982")
     assert response.status_code == 302
+    assert "We will remind you by text message" in client.get(response["Location"]).content.decode()
     booking = Booking.objects.get(walk=walk)
     assert booking.reminder_channel == Channel.SMS
     assert booking.phone == "+447700900982"
@@ -56,7 +57,9 @@ def test_booking_with_texts_stores_her_mobile_in_e164_and_texts_only_her_reminde
 
 def test_booking_without_choosing_gets_email_reminders(client):
     walk = make_walk()
-    assert book(client, walk, phone="020 7946 0000").status_code == 302
+    response = book(client, walk, phone="020 7946 0000")
+    assert response.status_code == 302
+    assert "We will remind you by email" in client.get(response["Location"]).content.decode()
     booking = Booking.objects.get(walk=walk)
     assert booking.reminder_channel == Channel.EMAIL
     assert set(channels(booking).values()) == {Channel.EMAIL}
