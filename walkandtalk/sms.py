@@ -126,7 +126,7 @@ class NotifyBackend:
         self.template_id = settings.NOTIFY_SMS_TEMPLATE_ID
 
     def send(self, *, to: str, body: str, reference: str = "") -> str:
-        from notifications_python_client.errors import APIError
+        from notifications_python_client.errors import APIError, InvalidResponse
 
         try:
             answer = self.client.send_sms_notification(
@@ -135,6 +135,10 @@ class NotifyBackend:
                 personalisation={"body": body},
                 reference=reference or None,
             )
+        except InvalidResponse as error:
+            if 200 <= error.status_code < 300:
+                return ""  # Notify took the text; only its answer was unreadable: not again
+            raise SmsError(f"Notify {notify_error(error)}", permanent=False) from error
         except APIError as error:
             raise SmsError(
                 f"Notify {notify_error(error)}",

@@ -34,6 +34,8 @@ class NotifyStandIn:
         self.requests: list[dict] = []
         self.statuses: list[int] = []
         self.delay = 0.0
+        # Take the text and answer 201 with a body that is not JSON.
+        self.garbled = False
         self.lock = threading.Lock()
 
     def answer(self, status: int, *, times: int = 1) -> None:
@@ -80,6 +82,11 @@ def handler_for(standin: NotifyStandIn):
                     status,
                     {"status_code": status, "errors": [{"error": error, "message": message}]},
                 )
+            if standin.garbled:
+                self.send_response(201)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                return self.wfile.write(b"ok")
             notification_id = str(uuid.uuid4())
             return self.reply(
                 201,

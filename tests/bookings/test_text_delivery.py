@@ -122,6 +122,14 @@ def test_notify_not_answering_in_time_is_tried_again_later(notify, settings):
     assert row.sent_at is None and row.failed_at is None and row.attempts == 1
 
 
+def test_a_text_notify_took_is_not_sent_again_when_its_answer_is_unreadable(notify):
+    notify.garbled = True
+    row = queue_reminder()
+    assert deliver_notification(notification_id=row.pk) == "sent"
+    assert deliver_due_notifications(now=timezone.now() + timedelta(hours=1))["sent"] == 0
+    assert len(notify.requests) == 1
+
+
 def test_with_notify_down_a_sweep_stops_texting_and_goes_on_emailing(notify):
     notify.answer(500, times=10)
     walk = make_walk(starts_at=timezone.now() + timedelta(hours=24))
