@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml build-constraints.txt
 
 install: $(VENV)/.installed
 
-# The demo on embedded defaults: SQLite, Celery's filesystem broker, mail written to var/mail/.
+# The demo on embedded defaults: SQLite, Celery's filesystem broker, mail written to var/mail/
+# and texts to var/sms/ (DEBUG's SMS_FILE_PATH).
 # Set DATABASE_URL and CELERY_BROKER_URL to run the same thing on PostgreSQL and Redis.
 # Emails link to the port the demo serves on (PORT=8123 make run): SITE_URL is given to every
 # process, since honcho hands the worker and beat ports of their own (PORT+100, PORT+200).

@@ -14,6 +14,12 @@ sweep tries again (`attempts`, `last_error`); a permanent one sets `failed_at`, 
 admin; a message that should no longer go (a reminder too late to help, a confirmation for a
 booking already cancelled) sets `skipped_at` with the reason in `last_error`.
 
+A row is an email or a text (its `channel`): claim, verdict, back-off and skips are the same
+for both; only building and sending the message differ (`build`, `send`). A text goes through
+the SMS backend (walkandtalk/sms.py); GOV.UK Notify's "never" (an invalid number, a refused
+key) fails the row, its "not now" (rate limit, its own errors, no answer in time) retries it,
+and this sweep sends no more texts, while emails go on.
+
 `now` comes from Python and is passed down (never the database's clock), so tests can move it.
 """
 
@@ -30,10 +36,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from walkandtalk import sms
+
 from . import links, messages
 from .emails import build_message
-from .models import Booking, Notification
+from .models import Booking, Channel, Notification
 from .services import publish_notification
+from .texts import build_text
 
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -73,11 +82,14 @@ SENT, RETRYING, FAILED, SKIPPED, RESCHEDULED = (
 # --- which rows may be claimed ---------------------------------------------------------------
 
 
-def claimable(now: datetime):
-    """Due, not finished, and not held by a live claim."""
-    return Notification.objects.due(now).filter(
+def claimable(now: datetime, *, channels_down: Iterable[str] = ()):
+    """Due, not finished, and not held by a live claim; none on a channel that is down."""
+    rows = Notification.objects.due(now).filter(
         Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
     )
+    if channels_down:
+        rows = rows.exclude(channel__in=list(channels_down))
+    return rows
 
 
 def claim_notification(*, notification_id: int, now: datetime) -> bool:
@@ -88,12 +100,15 @@ def claim_notification(*, notification_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def claim_due_notifications(*, now: datetime, limit: int = BATCH_SIZE) -> list[int]:
-    """Claim up to `limit` due rows. Rows another sweep is claiming right now are skipped, not
-    waited for (SKIP LOCKED), so parallel sweeps share the work instead of queueing on it."""
+def claim_due_notifications(
+    *, now: datetime, limit: int = BATCH_SIZE, channels_down: Iterable[str] = ()
+) -> list[int]:
+    """Claim up to `limit` due rows, none on `channels_down`. Rows another sweep is claiming
+    right now are skipped, not waited for (SKIP LOCKED), so parallel sweeps share the work
+    instead of queueing on it."""
     with transaction.atomic():
         ids = list(
-            claimable(now)
+            claimable(now, channels_down=channels_down)
             .order_by("due_at", "pk")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
@@ -185,12 +200,24 @@ def decide(notification: Notification, now: datetime) -> tuple[str, str | dateti
 # --- sending ---------------------------------------------------------------------------------
 
 
-class MailServerDown(Exception):
-    """Nothing can be sent until the mail server is back: stop this sweep."""
+class ServiceDown(Exception):
+    """Nothing more can go by this channel until its service is back: this sweep sends no
+    more on it."""
+
+    channel = Channel.SMS
+
+
+class MailServerDown(ServiceDown):
+    """Nothing can be emailed until the mail server is back."""
+
+    channel = Channel.EMAIL
 
 
 def is_permanent(error: Exception) -> bool:
-    """5xx about this message or its recipient: trying again will not help."""
+    """5xx about this message or its recipient, or the SMS provider's "never" (an invalid
+    number, a refused key): trying again will not help."""
+    if isinstance(error, sms.SmsError):
+        return error.permanent
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPAuthenticationError):
@@ -201,6 +228,8 @@ def is_permanent(error: Exception) -> bool:
 
 
 def is_server_down(error: Exception) -> bool:
+    if isinstance(error, sms.SmsError):
+        return not error.permanent  # busy (429), down (5xx) or not answering
     if isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
         return False
     if isinstance(error, smtplib.SMTPResponseException):
@@ -211,12 +240,68 @@ def is_server_down(error: Exception) -> bool:
 
 
 def describe(error: Exception, addresses: Iterable[str] = ()) -> str:
-    """The error for the admin, without the recipients' addresses (mail servers quote them)."""
+    """The error for the admin, without the recipients' addresses or numbers (servers quote
+    them)."""
     text = f"{type(error).__name__}: {error}"
     for address in addresses:
         if address:
             text = text.replace(address, "<her address>")
     return text[:1000]
+
+
+class Channels:
+    """What one worker sends with: the mail server's connection (opened by the first email)
+    and the SMS backend (made for the first text). Closed once, at the end."""
+
+    def __init__(self):
+        self.mail = get_connection()
+        self._sms = None
+
+    @property
+    def sms(self):
+        if self._sms is None:
+            self._sms = sms.get_backend()
+        return self._sms
+
+    def close(self) -> None:
+        self.mail.close()
+        if self._sms is not None:
+            self._sms.close()
+
+
+def build(notification: Notification, now: datetime):
+    """The message for one row, by its channel: an email, or a text's words."""
+    if notification.channel == Channel.SMS:
+        return build_text(notification, now=now)
+    return build_message(notification, now=now)
+
+
+def send(notification: Notification, message, channels: Channels) -> list[str]:
+    """Send one built message by its row's channel (raises what the channel raises). Returns
+    the addresses or numbers it went to, to keep out of any error shown."""
+    if notification.channel == Channel.SMS:
+        phone = notification.booking.phone
+        if not phone:
+            raise sms.SmsError("She gave no mobile number.", permanent=True)
+        try:
+            channels.sms.send(to=phone, body=message, reference=f"notification-{notification.pk}")
+        except sms.SmsError as error:
+            error.addresses = [phone]
+            raise
+        return [phone]
+    connection = channels.mail
+    try:
+        # Opened here, not by send_messages (which would close it again after one message): a
+        # sweep sends everything over one connection until an error closes it.
+        connection.open()
+        connection.send_messages([message])
+    except Exception as error:
+        # Whatever went wrong, start the next message on a fresh connection.
+        with contextlib.suppress(Exception):  # the connection is already broken
+            connection.close()
+        error.addresses = message.recipients()
+        raise
+    return message.recipients()
 
 
 def finish(notification: Notification, claim: datetime, /, **fields) -> bool:
@@ -247,11 +332,12 @@ def send_claimed(
     *,
     claimed_at: datetime,
     now: datetime,
-    connection,
+    channels: Channels,
     notification: Notification | None = None,
 ) -> str:
     """Send one row this worker has claimed, fetched here unless the caller read it with its
-    batch (claimed_rows). Returns the outcome; raises MailServerDown."""
+    batch (claimed_rows), by its channel. Returns the outcome; raises ServiceDown (the mail
+    server or the SMS provider is down)."""
     if notification is None:
         notification = next(iter(claimed_rows([notification_id], claimed_at=claimed_at)), None)
     if notification is None:
@@ -260,7 +346,7 @@ def send_claimed(
     try:
         verdict, detail = decide(notification, now)
         if verdict == SENT:
-            message = build_message(notification, now=now)
+            message = build(notification, now)
     except Exception as error:
         logger.exception("Could not write notification %s", notification.pk)
         finish(notification, claimed_at, failed_at=now, last_error=describe(error))
@@ -275,15 +361,10 @@ def send_claimed(
         return RESCHEDULED
 
     try:
-        # Opened here, not by send_messages (which would close it again after one message): a
-        # sweep sends everything over one connection until an error closes it.
-        connection.open()
-        connection.send_messages([message])
+        send(notification, message, channels)
     except Exception as error:
-        # Whatever went wrong, start the next message on a fresh connection.
-        with contextlib.suppress(Exception):  # the connection is already broken
-            connection.close()
-        return record_failure(notification, claimed_at, error, now, message.recipients())
+        addresses = getattr(error, "addresses", ())
+        return record_failure(notification, claimed_at, error, now, addresses)
     finish(notification, claimed_at, sent_at=timezone.now(), last_error="")
     return SENT
 
@@ -309,7 +390,8 @@ def record_failure(
         )
         outcome = RETRYING
     if is_server_down(error):
-        raise MailServerDown(detail) from error
+        down = ServiceDown if notification.channel == Channel.SMS else MailServerDown
+        raise down(detail) from error
     return outcome
 
 
@@ -319,50 +401,57 @@ def deliver_notification(*, notification_id: int, now: datetime | None = None) -
     now = now or timezone.now()
     if not claim_notification(notification_id=notification_id, now=now):
         return None
-    connection = get_connection()
+    channels = Channels()
     try:
-        return send_claimed(notification_id, claimed_at=now, now=now, connection=connection)
-    except MailServerDown:
+        return send_claimed(notification_id, claimed_at=now, now=now, channels=channels)
+    except ServiceDown:
         return RETRYING
     finally:
-        connection.close()
+        channels.close()
 
 
 def deliver_due_notifications(
     *, now: datetime | None = None, batch_size: int = BATCH_SIZE
 ) -> Counter:
-    """One sweep: claim due rows a batch at a time and send them, until none are left, the time
-    is up, or the mail server is down. Returns how many rows had each outcome."""
+    """One sweep: claim due rows a batch at a time and send them, until none are left or the
+    time is up. A channel whose service is down (the mail server, the SMS provider) sends no
+    more in this sweep: its rows are given back untried, and the other channel goes on.
+    Returns how many rows had each outcome."""
     now = now or timezone.now()
     started = timezone.now()
     outcomes: Counter = Counter()
-    connection = get_connection()
+    channels = Channels()
+    down: set[str] = set()
     try:
         with asynchronous_commits():
             while timezone.now() - started < SWEEP_TIME_LIMIT:
-                ids = claim_due_notifications(now=now, limit=batch_size)
+                ids = claim_due_notifications(now=now, limit=batch_size, channels_down=down)
                 if not ids:
                     break
                 rows = {row.pk: row for row in claimed_rows(ids, claimed_at=now)}
-                for index, notification_id in enumerate(ids):
-                    if notification_id not in rows:
+                untried = []
+                for notification_id in ids:
+                    row = rows.get(notification_id)
+                    if row is None:
                         outcomes["gone"] += 1
-                        continue
-                    try:
-                        outcome = send_claimed(
-                            notification_id,
-                            claimed_at=now,
-                            now=now,
-                            connection=connection,
-                            notification=rows[notification_id],
-                        )
-                    except MailServerDown:
-                        outcomes[RETRYING] += 1
-                        release_claims(ids[index + 1 :], claimed_at=now)
-                        return outcomes
-                    outcomes[outcome] += 1
+                    elif row.channel in down:
+                        untried.append(notification_id)
+                    else:
+                        try:
+                            outcome = send_claimed(
+                                notification_id,
+                                claimed_at=now,
+                                now=now,
+                                channels=channels,
+                                notification=row,
+                            )
+                        except ServiceDown as error:
+                            outcome = RETRYING
+                            down.add(error.channel)
+                        outcomes[outcome] += 1
+                release_claims(untried, claimed_at=now)
     finally:
-        connection.close()
+        channels.close()
     return outcomes
 
 

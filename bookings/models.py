@@ -68,6 +68,13 @@ class BookingQuerySet(BCUScopedQuerySet):
         return self.filter(links.opens(token, links.MANAGE))
 
 
+class Channel(models.TextChoices):
+    """How a message reaches her: an email, or a text to the UK mobile she gave."""
+
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
 class Booking(models.Model):
     bcu_path = "walk__bcu"
 
@@ -102,6 +109,11 @@ class Booking(models.Model):
         blank=True, max_length=1000, help_text="What she would like to talk about on the walk."
     )
     discreet_emails = models.BooleanField(default=False)
+    # How her reminders and news of the walk reach her (Notification.CHANNEL_CHOSEN_KINDS): by
+    # email, or by text to `phone` (a UK mobile, in E.164). Confirmations and links are emailed.
+    reminder_channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
     # Hashes of the secrets in her links, one per purpose (bookings/links.py).
     manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -150,6 +162,13 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    def channel_for(self, kind: str) -> str:
+        """How a message of this kind reaches her: her choice for reminders and news of the
+        walk, email for everything else (her confirmation and her links)."""
+        if kind in Notification.CHANNEL_CHOSEN_KINDS:
+            return self.reminder_channel
+        return Channel.EMAIL
 
 
 class WalkRequestQuerySet(BCUScopedQuerySet):
@@ -263,8 +282,9 @@ class NotificationQuerySet(BCUScopedQuerySet):
 
 
 class Notification(models.Model):
-    """The outbox: one row per message per recipient, written with the change that causes it.
-    Every email the site sends is one of these rows, sent by bookings/delivery.py. The
+    """The outbox: one row per message per recipient and channel, written with the change that
+    causes it. Every email and text the site sends is one of these rows, sent by
+    bookings/delivery.py. The
     recipient is a booking, a route request, or a BCU (its inspectors, as they are when the
     message is sent). What each kind says, and when it no longer applies, is in
     bookings/emails.py or registered by the app that owns the kind (bookings/messages.py)."""
@@ -287,6 +307,19 @@ class Notification(models.Model):
         DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
         WALK_MESSAGE = "walk_message", "Message about the walk"
 
+    Channel = Channel
+    # The messages that go the way she chose (Booking.reminder_channel); the rest are emailed.
+    CHANNEL_CHOSEN_KINDS = frozenset(
+        {
+            Kind.REMINDER_24H,
+            Kind.REMINDER_2H,
+            Kind.WALK_CHANGED,
+            Kind.WALK_CANCELLED,
+            Kind.WALK_MESSAGE,
+            Kind.PROMOTED,
+        }
+    )
+
     # A message belongs to the BCU of her booking's walk, of her route request's borough, or
     # (the inspectors' digest) to the BCU it is addressed to.
     bcu_path = ("booking__walk__bcu", "request__borough__bcu", "bcu")
@@ -302,6 +335,7 @@ class Notification(models.Model):
         BCU, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     # Tells apart messages of one kind to one recipient, such as one per concern action.
     key = models.CharField(max_length=40, blank=True, default="")
     # WALK_CHANGED only: the walk's time and meeting point as she last knew them (before the
@@ -331,17 +365,17 @@ class Notification(models.Model):
                 name="notification_has_one_recipient",
             ),
             models.UniqueConstraint(
-                fields=["booking", "kind", "key"],
+                fields=["booking", "kind", "key", "channel"],
                 condition=Q(booking__isnull=False),
                 name="one_notification_per_booking_kind",
             ),
             models.UniqueConstraint(
-                fields=["request", "kind", "key"],
+                fields=["request", "kind", "key", "channel"],
                 condition=Q(request__isnull=False),
                 name="one_notification_per_request_kind",
             ),
             models.UniqueConstraint(
-                fields=["bcu", "kind", "key"],
+                fields=["bcu", "kind", "key", "channel"],
                 condition=Q(bcu__isnull=False),
                 name="one_notification_per_bcu_kind",
             ),

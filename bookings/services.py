@@ -4,6 +4,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q
@@ -14,7 +15,7 @@ from patrols.services import move_roster, roster_officer, same_local_time_weeks_
 from patrols.signals import walks_changed
 from walkandtalk.celery import publish
 
-from .models import Booking, Notification, WalkMessage, WalkRequest
+from .models import Booking, Channel, Notification, WalkMessage, WalkRequest
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +47,12 @@ def queue_notifications(
     publishes alike, is the same either way (a repeat booking must not be told apart by time).
 
     One statement however many messages: INSERT ... ON CONFLICT DO UPDATE on the unique
-    (recipient, kind, key). A row already there is re-armed (due again, unclaimed, unsent, no
-    attempts), as update_or_create did, but with no SELECT ... FOR UPDATE and no savepoints:
-    the booking form writes three rows per confirmed booking (docs/benchmarks.md, Booking
-    burst). Returns the rows in the order of `messages`."""
+    (recipient, kind, key, channel). A row already there is re-armed (due again, unclaimed,
+    unsent, no attempts), as update_or_create did, but with no SELECT ... FOR UPDATE and no
+    savepoints: the booking form writes three rows per confirmed booking (docs/benchmarks.md,
+    Booking burst). Each row goes by the channel her booking gives its kind
+    (Booking.channel_for); a route request's by email. Returns the rows in the order of
+    `messages`."""
     if not messages:
         return []
     if (booking is None) == (request is None):
@@ -60,14 +63,16 @@ def queue_notifications(
     quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
     rows, params = [], []
     for kind, due_at, key in messages:
-        rows.append("(%s, NULL, %s, %s, %s, NULL, NULL, NULL, NULL, 0, '', %s)")
-        params += [recipient_id, kind, key, adapt(due_at or now), adapt(now)]
+        channel = booking.channel_for(kind) if booking else Notification.Channel.EMAIL
+        rows.append("(%s, NULL, %s, %s, %s, %s, NULL, NULL, NULL, NULL, 0, '', %s)")
+        params += [recipient_id, kind, key, channel, adapt(due_at or now), adapt(now)]
     meta = Notification._meta
     returning = ", ".join(quote(field.column) for field in meta.concrete_fields)
     # Identifiers from the model's _meta, every value a parameter.
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({quote(recipient)}, {quote(other)}, kind, key, "  # noqa: S608
-        "due_at, claimed_at, sent_at, failed_at, skipped_at, attempts, last_error, created_at) "
+        "channel, due_at, claimed_at, sent_at, failed_at, skipped_at, attempts, last_error, "
+        "created_at) "
         f"VALUES {', '.join(rows)} "
         f"{_rearm_on_conflict(recipient, spacing, now, params)} "
         f"RETURNING {returning}"
@@ -116,8 +121,8 @@ def _rearm_on_conflict(recipient: str, spacing: timedelta | None, now: datetime,
         params += [connection.ops.adapt_datetimefield_value(now - spacing)] * len(rearm)
     # The target names the partial unique index (one_notification_per_*_kind).
     return (
-        f"ON CONFLICT ({quote(recipient)}, kind, key) WHERE {quote(recipient)} IS NOT NULL "
-        f"DO UPDATE SET {updates}"
+        f"ON CONFLICT ({quote(recipient)}, kind, key, channel) "
+        f"WHERE {quote(recipient)} IS NOT NULL DO UPDATE SET {updates}"
     )
 
 
@@ -221,9 +226,12 @@ def book_place(
     accessibility_needs: str = "",
     topics: str = "",
     discreet_emails: bool = False,
+    reminder_channel: str = Channel.EMAIL,
 ) -> Booking:
     """Book her a place on a group walk: confirmed while a place is left, otherwise on the
-    waiting list. The walk row is locked, so capacity holds under any concurrency.
+    waiting list. The walk row is locked, so capacity holds under any concurrency. Her
+    reminders and news of the walk go by `reminder_channel`: by text, to `phone`, which must
+    then be a UK mobile (stored in E.164, see uk_mobile).
 
     If this email already holds an active booking on the walk, nothing new is written: she is
     emailed about the booking she has (MANAGE_LINK with REPEAT_BOOKING_KEY) and that booking is
@@ -231,6 +239,9 @@ def book_place(
     the status a newcomer would have had, so the screen never tells whoever typed an address
     whether it had booked before (the email tells her)."""
     email = email.strip()
+    phone = phone.strip()
+    if reminder_channel == Channel.SMS:
+        phone = uk_mobile(phone)
     now = timezone.now()
     with transaction.atomic():
         walk = lock_walk(walk)
@@ -261,10 +272,11 @@ def book_place(
             walk=walk,
             full_name=full_name.strip(),
             email=email,
-            phone=phone.strip(),
+            phone=phone,
             accessibility_needs=accessibility_needs.strip(),
             topics=topics.strip(),
             discreet_emails=discreet_emails,
+            reminder_channel=reminder_channel,
             status=status,
         )
         if status == Booking.Status.CONFIRMED:
@@ -278,6 +290,75 @@ def book_place(
         queue_notifications(booking=booking, messages=messages)
         booking.screen_status = status
         return booking
+
+
+NOT_A_UK_MOBILE = "Enter a UK mobile number, like 07700 900 982, to get text messages"
+# 07700 900xxx: no real phone has one (Ofcom keeps the range for fiction).
+OFCOM_DRAMA_MOBILES = "7700900"
+
+
+def uk_mobile(phone: str) -> str:
+    """The number texts go to: a UK mobile (+44, with the Channel Islands and the Isle of Man),
+    in E.164 (+447700900982), however she wrote it (07700 900 982, +44 7700 900982). A
+    landline, a number from another country or nonsense is refused (code "not_uk_mobile").
+    Ofcom's range for drama, 07700 900000 to 900999 (GOV.UK's own example), counts as a mobile
+    that reaches no one: the demo and the tests use it."""
+    try:
+        number = phonenumbers.parse(phone.strip(), "GB")
+    except phonenumbers.NumberParseException:
+        raise ValidationError(NOT_A_UK_MOBILE, code="not_uk_mobile") from None
+    national = str(number.national_number)
+    mobile = (
+        phonenumbers.is_valid_number(number)
+        and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+    ) or (len(national) == 10 and national.startswith(OFCOM_DRAMA_MOBILES))
+    if number.country_code != 44 or not mobile:
+        raise ValidationError(NOT_A_UK_MOBILE, code="not_uk_mobile")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def change_reminder_channel(*, booking: Booking, channel: str, phone: str = "") -> Booking:
+    """She changes how her reminders and news of the walk reach her (from her manage page): by
+    email, or by text to `phone` (a UK mobile, see uk_mobile). Her messages not yet sent move
+    to the new channel (re-queued there, keeping their time, key and what changed); one a
+    worker holds right now goes as it was. Under the walk's lock, as every change to her
+    booking's messages is (a walk change re-plans them)."""
+    if channel not in Channel.values:
+        raise ValidationError("Choose email or text message.", code="invalid_channel")
+    if channel == Channel.SMS:
+        phone = uk_mobile(phone)
+    with transaction.atomic():
+        walk = lock_walk(booking.walk)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        booking.walk = walk
+        if not booking.is_active:
+            raise ValidationError("This booking is cancelled.", code="not_active")
+        booking.reminder_channel = channel
+        fields = ["reminder_channel"]
+        if channel == Channel.SMS:
+            booking.phone = phone
+            fields.append("phone")
+        booking.save(update_fields=fields)
+        pending = list(
+            Notification.objects.filter(
+                booking=booking,
+                kind__in=Notification.CHANNEL_CHOSEN_KINDS,
+                sent_at=None,
+                failed_at=None,
+                skipped_at=None,
+                claimed_at=None,
+            ).exclude(channel=channel)
+        )
+        if pending:
+            Notification.objects.filter(pk__in=[row.pk for row in pending]).delete()
+            moved = queue_notifications(
+                booking=booking, messages=[(row.kind, row.due_at, row.key) for row in pending]
+            )
+            for row, notification in zip(pending, moved, strict=True):
+                if row.changed_from:
+                    notification.changed_from = row.changed_from
+                    notification.save(update_fields=["changed_from"])
+    return booking
 
 
 def _fill_from_waitlist(walk: Walk, now: datetime) -> list[Booking]:
@@ -660,13 +741,14 @@ def resend_manage_links(*, email: str) -> int:
     now = timezone.now()
     quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
     booking, walk = Booking._meta, Walk._meta
-    params = [Notification.Kind.MANAGE_LINK, adapt(now), adapt(now), *Booking.ACTIVE_STATUSES]
+    params = [Notification.Kind.MANAGE_LINK, Notification.Channel.EMAIL, adapt(now), adapt(now)]
+    params += Booking.ACTIVE_STATUSES
     params += [email.strip(), adapt(now)]
     # Identifiers from the models' _meta, every value a parameter.
     sql = (
         f"INSERT INTO {quote(Notification._meta.db_table)} (booking_id, request_id, kind, key, "  # noqa: S608
-        "due_at, claimed_at, sent_at, failed_at, skipped_at, attempts, last_error, created_at) "
-        "SELECT b.id, NULL, %s, '', %s, NULL, NULL, NULL, NULL, 0, '', %s "
+        "channel, due_at, claimed_at, sent_at, failed_at, skipped_at, attempts, last_error, "
+        "created_at) SELECT b.id, NULL, %s, '', %s, %s, NULL, NULL, NULL, NULL, 0, '', %s "
         f"FROM {quote(booking.db_table)} b JOIN {quote(walk.db_table)} w ON w.id = b.walk_id "
         "WHERE b.status IN (%s, %s) AND UPPER(b.email) = UPPER(%s) AND w.starts_at > %s "
         "AND b.anonymised_at IS NULL "

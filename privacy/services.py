@@ -188,10 +188,11 @@ def _walk_facts(walk: Walk | None) -> dict | None:
     return facts
 
 
-def _emails_sent(notifications) -> list[dict]:
+def _messages_sent(notifications) -> list[dict]:
     return [
         {
             "message": n.get_kind_display(),
+            "sent_by": n.get_channel_display(),
             "due_at": n.due_at.isoformat(),
             "sent_at": n.sent_at.isoformat() if n.sent_at else None,
         }
@@ -205,8 +206,8 @@ def _when(value: datetime | None) -> str | None:
 
 def export_personal_data(*, email: str) -> dict:
     """Everything held about the person with this email address: her bookings (with her
-    survey answers and the emails sent to her) and her route requests. For a subject access
-    request; the same for every BCU."""
+    survey answers and the emails and texts sent to her, under "emails") and her route
+    requests. For a subject access request; the same for every BCU."""
     email = email.strip()
     bookings = (
         Booking.objects.for_email(email)
@@ -236,6 +237,7 @@ def export_personal_data(*, email: str) -> dict:
                 "walk": _walk_facts(booking.walk),
                 **_her_values(booking),
                 "discreet_emails": booking.discreet_emails,
+                "reminders_by": booking.get_reminder_channel_display(),
                 "status": booking.get_status_display(),
                 "created_at": _when(booking.created_at),
                 "cancelled_at": _when(booking.cancelled_at),
@@ -250,7 +252,7 @@ def export_personal_data(*, email: str) -> dict:
                     "wants_updates": feedback.wants_updates,
                     "submitted_at": _when(feedback.submitted_at),
                 },
-                "emails": _emails_sent(booking.notifications.all()),
+                "emails": _messages_sent(booking.notifications.all()),
             }
         )
     for walk_request in requests:
@@ -264,7 +266,7 @@ def export_personal_data(*, email: str) -> dict:
                 "created_at": _when(walk_request.created_at),
                 "decided_at": _when(walk_request.decided_at),
                 "walk": _walk_facts(walk_request.walk),
-                "emails": _emails_sent(walk_request.notifications.all()),
+                "emails": _messages_sent(walk_request.notifications.all()),
             }
         )
     return exported

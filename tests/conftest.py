@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.test import override_settings
 
-from walkandtalk import breaker
+from walkandtalk import breaker, sms
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,6 +29,14 @@ def _fast_password_hasher():
     hasher has its own test (tests/security/test_password_hasher.py), which puts it back."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _texts_kept_in_memory(settings):
+    """Texts go to walkandtalk.sms.outbox, as Django's test runner keeps emails in
+    mail.outbox; a test of another backend sets SMS_BACKEND itself."""
+    settings.SMS_BACKEND = "walkandtalk.sms.LocmemBackend"
+    sms.outbox.clear()
 
 
 @pytest.fixture(autouse=True)

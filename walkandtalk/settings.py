@@ -190,6 +190,25 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 # The sender shown to women who asked for discreet emails: nothing about the police.
 DISCREET_FROM_EMAIL = os.environ.get("DISCREET_FROM_EMAIL", "Walk bookings <bookings@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Text messages (walkandtalk/sms.py): her reminders by text, if she chooses. Through GOV.UK
+# Notify when NOTIFY_API_KEY is set (one template whose content is ((body))); written to files
+# in SMS_FILE_PATH otherwise (the demo: var/sms/ on DEBUG); with neither, texts are off and the
+# booking form does not offer them. SMS_BACKEND names a backend outright.
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# Seconds one request to Notify may take: a sweep must not hang on it.
+NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms") if DEBUG else "")
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    "walkandtalk.sms.NotifyBackend"
+    if NOTIFY_API_KEY
+    else "walkandtalk.sms.FileBackend"
+    if SMS_FILE_PATH
+    else "",
+)
 # Where women write to the scheme: privacy requests, other formats, adjustments. Public pages.
 CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "walkandtalk@example.org")
 

@@ -8,10 +8,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
+from bookings.models import Channel
+from bookings.services import uk_mobile
 from concerns.models import SCALE
 from concerns.services import SurveyAnswers
 from patrols.models import Borough
 from walkandtalk.forms import LengthCheckedCharField, StyledForm
+from walkandtalk.sms import texts_enabled
 from walkandtalk.text import ONE_LINE
 
 PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
@@ -169,7 +172,45 @@ class ContactFields(PublicForm):
         return phone
 
 
-class BookingForm(ContactFields):
+def reminder_channel_field():
+    return forms.ChoiceField(
+        label="How should we send your reminders?",
+        choices=[
+            (Channel.EMAIL, "By email"),
+            (Channel.SMS, "By text message to my mobile"),
+        ],
+        initial=Channel.EMAIL,
+        required=False,
+        help_text="Reminders before the walk, and news if it changes or a place comes up. "
+        "Your confirmation and your private link always come by email.",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose email or text message for your reminders"},
+    )
+
+
+class ReminderChannelMixin:
+    """Her choice of email or texts, and the UK mobile texts need (normalised to E.164 by
+    bookings.services.uk_mobile, the one rule). The choice is offered only while texts are on
+    (walkandtalk.sms.texts_enabled)."""
+
+    def offer_texts(self) -> None:
+        if not texts_enabled():
+            del self.fields["reminder_channel"]
+
+    def clean(self):
+        cleaned = super().clean()
+        channel = cleaned.get("reminder_channel") or Channel.EMAIL
+        cleaned["reminder_channel"] = channel
+        if channel == Channel.SMS and "phone" not in self.errors:
+            try:
+                cleaned["phone"] = uk_mobile(cleaned.get("phone", ""))
+            except ValidationError as error:
+                self.add_error("phone", error)
+        return cleaned
+
+
+class BookingForm(ReminderChannelMixin, ContactFields):
+    reminder_channel = reminder_channel_field()
     topics = long_text(
         "Anything you would like to talk about or show the officers",
         max_length=1000,
@@ -181,12 +222,22 @@ class BookingForm(ContactFields):
         "full_name",
         "email",
         "phone",
+        "reminder_channel",
         "topics",
         "accessibility_needs",
         "discreet_emails",
         "age_confirmed",
         "privacy_accepted",
     ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer_texts()
+        if "reminder_channel" in self.fields:
+            self.fields["phone"].help_text = (
+                "Only used if the walk has to change at short notice, or for your reminders "
+                "if you choose texts (a UK mobile)."
+            )
 
     def booking_fields(self) -> dict:
         """The arguments of book_place."""
@@ -199,8 +250,27 @@ class BookingForm(ContactFields):
                 "accessibility_needs",
                 "topics",
                 "discreet_emails",
+                "reminder_channel",
             )
         }
+
+
+class ReminderChannelForm(ReminderChannelMixin, PublicForm):
+    """Her manage page: change how her reminders reach her."""
+
+    reminder_channel = reminder_channel_field()
+    phone = text(
+        "UK mobile number",
+        max_length=32,
+        required=False,
+        help_text="Only needed for text messages.",
+        type="tel",
+        autocomplete="tel",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer_texts()
 
 
 class BoroughChoiceField(forms.ModelChoiceField):

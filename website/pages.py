@@ -13,6 +13,7 @@ from django.shortcuts import render
 
 from patrols.models import Walk
 from reports.queries import aggregate_with_median
+from walkandtalk.sms import texts_enabled
 
 from .views import outcome_cookie
 
@@ -71,6 +72,7 @@ def privacy(request):
         "privacy.html",
         retention_days=settings.PERSONAL_DATA_RETENTION_DAYS,
         cookies=cookies,
+        texts_enabled=texts_enabled(),
     )
 
 

@@ -21,7 +21,7 @@ from django.views.defaults import page_not_found
 
 from bookings import services
 from bookings.emails import calendar_download, route_booking
-from bookings.models import Booking, WalkRequest
+from bookings.models import Booking, Channel, WalkRequest
 from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
@@ -30,9 +30,17 @@ from patrols.models import Walk
 from reports import map as london_map
 from reports import queries as reports
 from walkandtalk.ratelimit import rate_limit
+from walkandtalk.sms import texts_enabled
 
 from . import pagecache
-from .forms import BookingForm, FeedbackForm, LostLinkForm, WalkFilterForm, WalkRequestForm
+from .forms import (
+    BookingForm,
+    FeedbackForm,
+    LostLinkForm,
+    ReminderChannelForm,
+    WalkFilterForm,
+    WalkRequestForm,
+)
 
 REMINDER_LABELS = {"reminder_24h": "the day before", "reminder_2h": "2 hours before"}
 WALKS_PER_PAGE = 20
@@ -233,9 +241,11 @@ def book(request, code):
                 status = 409
             else:
                 response = redirect("website:booked", code=walk.code)
-                remember_outcome(
-                    response, "booked", {"walk": str(walk.code), "status": booking.screen_status}
-                )
+                outcome = {"walk": str(walk.code), "status": booking.screen_status}
+                if form.cleaned_data["reminder_channel"] == Channel.SMS:
+                    # What she chose on this form (not what a booking made earlier holds).
+                    outcome["texts"] = True
+                remember_outcome(response, "booked", outcome)
                 return response
         walk = public_walks().with_counts().get(pk=walk.pk)
     return render(request, "bookings/book.html", {"walk": walk, "form": form}, status=status)
@@ -296,7 +306,30 @@ def manage(request, token):
         # this page's own form posts action=cancel to her page, which cancels.
         context = {"booking": booking, "walk": walk, "token": token}
         return render(request, "bookings/manage_cancel.html", context)
-    if request.method == "POST":
+    channel_form = None
+    if booking.is_active and not walk.has_started() and texts_enabled():
+        initial = {"reminder_channel": booking.reminder_channel}
+        if booking.reminder_channel == Channel.SMS:
+            initial["phone"] = booking.phone
+        channel_form = ReminderChannelForm(initial=initial)
+    if request.method == "POST" and request.POST.get("action") == "reminders" and channel_form:
+        channel_form = ReminderChannelForm(request.POST)
+        status = 400
+        if channel_form.is_valid():
+            try:
+                booking = services.change_reminder_channel(
+                    booking=booking,
+                    channel=channel_form.cleaned_data["reminder_channel"],
+                    phone=channel_form.cleaned_data["phone"],
+                )
+            except ValidationError as refused:
+                channel_form.add_error(None, refused)
+                status = 409
+            else:
+                how = "by text message" if booking.reminder_channel == Channel.SMS else "by email"
+                messages.success(request, f"Done: we will send your reminders {how}.")
+                return redirect(request.path)
+    elif request.method == "POST":
         if request.POST.get("action") != "cancel":
             error, status = "Choose what you would like to do with your booking", 400
         else:
@@ -315,6 +348,7 @@ def manage(request, token):
         "error": error,
         "can_cancel": can_cancel,
         "token": token,
+        "channel_form": channel_form,
         "waitlist_place": ordinal(booking.waitlist_position) if booking.waitlist_position else "",
         "has_calendar": has_calendar(booking),
         "other_walks": other_walks_nearby(walk)

@@ -275,8 +275,8 @@ class NotificationAdmin(BCUScopedAdmin):
     waiting, and what failed and why. Failed rows can be tried again once the cause is fixed."""
 
     # Scoped by Notification.bcu_path: her booking's walk, her request's borough, or the BCU.
-    list_display = ["kind", "recipient", "state", "due_at", "attempts", "error"]
-    list_filter = ["kind", SentFilter, FailedFilter, SkippedFilter]
+    list_display = ["kind", "channel", "recipient", "state", "due_at", "attempts", "error"]
+    list_filter = ["kind", "channel", SentFilter, FailedFilter, SkippedFilter]
     list_select_related = ["booking", "request", "bcu"]
     search_fields = ["booking__reference", "request__reference"]
     date_hierarchy = "due_at"
@@ -284,6 +284,7 @@ class NotificationAdmin(BCUScopedAdmin):
     actions = ["retry_failed"]
     fields = [
         "kind",
+        "channel",
         "recipient",
         "key",
         "state",

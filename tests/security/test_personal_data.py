@@ -58,6 +58,7 @@ NOT_PERSONAL = {
     "bookings.Booking": {
         "reference": "a random code; who it was is gone with her declared fields",
         "status": CHOICE,
+        "reminder_channel": CHOICE + " (email or text; the number is her declared phone)",
         "manage_token_hash": "a hash of a secret derived from the reference",
         "survey_token_hash": "a hash of a secret derived from the reference",
     },
@@ -72,8 +73,10 @@ NOT_PERSONAL = {
     },
     "bookings.Notification": {
         "kind": CHOICE,
+        "channel": CHOICE + " (email or text)",
         "key": "tells apart messages of one kind, such as a concern action's id",
-        "last_error": "the mail server's answer; the whole row goes with her booking or request",
+        "last_error": "the mail server's or the SMS provider's answer, her address and number "
+        "taken out; the whole row goes with her booking or request",
         "changed_from": "the walk's earlier time and meeting point; the row goes with her booking",
     },
     "concerns.Concern": {

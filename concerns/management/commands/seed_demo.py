@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Booking, Notification, WalkMessage, WalkRequest
+from bookings.models import Booking, Channel, Notification, WalkMessage, WalkRequest
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
 from patrols.models import BCU, Borough, Officer, RosterAssignment, Unavailability, Walk
 from walkandtalk.db import statement_timeout
@@ -307,6 +307,9 @@ class Command(BaseCommand):
         booking.full_name = f"{first} {last}"
         booking.status = status
         booking.topics = self.rng.choice(["", "The path home from the station.", "The park."])
+        if n == 2:  # the third woman on each walk has her reminders by text (a drama number)
+            booking.reminder_channel = Channel.SMS
+            booking.phone = f"+447700900{walk.pk % 1000:03d}"
         booking.save()
         return booking
 
