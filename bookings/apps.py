@@ -5,7 +5,8 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
-        from . import digest, readiness
+        from . import digest, readiness, welfare
 
         digest.register()
+        welfare.register()
         readiness.register()
