@@ -162,7 +162,7 @@ def test_two_sweeps_raise_one_alert_per_recipient(team, clock):
     assert recipients() == ["inspector@met.example", "second@met.example"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sweeps_in_parallel_raise_one_alert_per_recipient(clock, request):
     team_ = request.getfixturevalue("team")
     started(team_, clock)
