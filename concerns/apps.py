@@ -5,6 +5,7 @@ class ConcernsConfig(AppConfig):
     name = "concerns"
 
     def ready(self):
-        from . import messages
+        from . import messages, metrics
 
         messages.register()
+        metrics.register()

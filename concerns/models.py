@@ -29,14 +29,23 @@ class ConcernStatus(models.TextChoices):
     NO_ACTION = "no_action", "No action possible"
 
 
+def _actions_done():
+    """A concern's actions that did something (status "actioned"), the latest first."""
+    return ConcernAction.objects.filter(
+        concern=OuterRef("pk"), status=ConcernStatus.ACTIONED
+    ).order_by("-at", "-pk")
+
+
 class ConcernQuerySet(BCUScopedQuerySet):
+    def acted_on(self):
+        """Concerns something was done about: those "you said, we did" shows and counts."""
+        return self.filter(Exists(_actions_done()))
+
     def actioned(self):
-        """Concerns something was done about, with the latest such action's `action_note`,
+        """The concerns `acted_on`, with the latest such action's `action_note`,
         `action_partner` and `actioned_at`: "you said, we did"."""
-        done = ConcernAction.objects.filter(
-            concern=OuterRef("pk"), status=ConcernStatus.ACTIONED
-        ).order_by("-at", "-pk")
-        return self.filter(Exists(done)).annotate(
+        done = _actions_done()
+        return self.acted_on().annotate(
             action_note=Subquery(done.values("note")[:1]),
             action_partner=Subquery(done.values("partner")[:1]),
             actioned_at=Subquery(done.values("at")[:1]),

@@ -413,6 +413,10 @@ class Walk(models.Model):
         return check_in is not None and check_in.is_overdue(now)
 
     def officers_needed(self) -> int:
+        """How many more officers the walk needs (from with_counts() when annotated): none once
+        it is cancelled or held, whatever its roster was."""
+        if self.status != self.Status.SCHEDULED:
+            return 0
         count = self.officer_count if hasattr(self, "officer_count") else self.roster.count()
         return max(settings.WALK_MIN_OFFICERS - count, 0)
 

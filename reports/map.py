@@ -135,10 +135,10 @@ class Shade:
     label: str
 
 
-def shades(top: int) -> list[Shade]:
+def shades(top: int, none: str = "No concerns") -> list[Shade]:
     """None, then up to SHADES equal ranges of whole numbers from 1 to the largest count."""
     step = max(ceil(top / SHADES), 1)
-    found = [Shade(0, "No concerns")]
+    found = [Shade(0, none)]
     for level, low in enumerate(range(1, top + 1, step), start=1):
         high = min(low + step - 1, top)
         found.append(Shade(level, f"{low:,}" if low == high else f"{low:,} to {high:,}"))
@@ -157,12 +157,15 @@ class Area:
     count: int | None
     level: int
     href: str
+    counted: str = ""  # what the count is of, after "concerns": " acted on"
+    current: bool = False  # the borough the page is narrowed to
 
     @property
     def title(self) -> str:
         if self.count is None:
             return f"{self.outline.name}: outside this report. Show its report."
-        return f"{self.outline.name}: {self.count:,} concern{'' if self.count == 1 else 's'}"
+        plural = "" if self.count == 1 else "s"
+        return f"{self.outline.name}: {self.count:,} concern{plural}{self.counted}"
 
 
 @dataclass
@@ -214,11 +217,18 @@ def borough_map(
     link: Callable[[dict], str],
     positions: list[dict] | None = None,
     points_limit: int | None = None,
+    counted: str = "",
+    none: str = "No concerns",
+    current: str | None = None,
 ) -> BoroughMap:
     """The map from the report's rows: `boroughs` from `concerns_by_borough` (every borough
     of London, or of one BCU, each with `in_report`), `link(row)` the address of the report
     narrowed to a borough, and `positions` from `concern_positions` when the map is zoomed to
-    a BCU or a borough (None for all of London, where points would hide the shades)."""
+    a BCU or a borough (None for all of London, where points would hide the shades; an empty
+    list zooms with no points, as the public page does). `counted` says what the counts are
+    of in each borough's name (" acted on"), `none` names the legend's empty class, and
+    `current` is the slug of the borough the page is narrowed to (marked for screen readers).
+    """
     rows = [(row, outline(row["label"])) for row in boroughs]
     rows = [(row, shape) for row, shape in rows if shape is not None]
     top = max((row["count"] for row, _ in rows if row["in_report"]), default=0)
@@ -228,6 +238,8 @@ def borough_map(
             count=row["count"] if row["in_report"] else None,
             level=level_of(row["count"], top) if row["in_report"] else 0,
             href=link(row),
+            counted=counted,
+            current=current is not None and row["slug"] == current,
         )
         for row, shape in rows
     ]
@@ -261,7 +273,7 @@ def borough_map(
         )
     return BoroughMap(
         areas=areas,
-        shades=shades(top),
+        shades=shades(top, none),
         view_box=view_box,
         zoomed=zoomed,
         points=points,

@@ -9,7 +9,7 @@ midnight on 1 March up to (not including) local midnight on 1 April, whatever th
 """
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,8 +33,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Round, TruncDate
+from django.db.models.functions import Coalesce, Round, RowNumber, TruncDate
 from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
@@ -85,6 +86,18 @@ class ReportFilters:
     borough: Borough | None = None
     category: str = ""
     now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def days(self) -> int:
+        """How many days the period covers, both ends included."""
+        return (self.end - self.start).days + 1
+
+    def previous_period(self) -> "ReportFilters":
+        """The period of the same length just before this one, every other filter (place,
+        category, the moment of reading) the same: what each headline figure is compared
+        with. 1 September to 30 November (91 days) gives 1 June to 31 August."""
+        length = timedelta(days=self.days)
+        return replace(self, start=self.start - length, end=self.start - timedelta(days=1))
 
     @property
     def since(self) -> datetime:
@@ -163,6 +176,52 @@ def aggregate_with_median(rows: QuerySet, expression, **aggregates) -> dict:
         .values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1]
     )
     return {**row, "median": sum(middle, timedelta()) / len(middle)}
+
+
+def medians_by(rows: QuerySet, expression, buckets: dict[str, Q]) -> dict[str, dict]:
+    """For each of `buckets` (a key and the condition on `rows` that puts a row in it, such as
+    a month): how many rows have a duration `expression` ("count") and its median ("median",
+    None if there are none), halfway between the middle two of an even number, as
+    `aggregate_with_median` finds it. One query on any database, whatever the number of
+    buckets: on PostgreSQL one PERCENTILE_CONT per bucket (FILTER); elsewhere (SQLite) the
+    rows are numbered within their bucket by duration, and only the middle one or two of each
+    bucket are read. `rows` must not be grouped (values().annotate()): the numbering's
+    partition would join the GROUP BY."""
+    duration = ExpressionWrapper(expression, output_field=DurationField())
+    found = {key: {"count": 0, "median": None} for key in buckets}
+    if not buckets:
+        return found
+    keys = list(buckets)
+    if connection.vendor == "postgresql":
+        row = rows.aggregate(
+            **{f"count_{n}": Count(duration, filter=buckets[key]) for n, key in enumerate(keys)},
+            **{f"median_{n}": Median(duration, filter=buckets[key]) for n, key in enumerate(keys)},
+        )
+        for n, key in enumerate(keys):
+            found[key] = {"count": row[f"count_{n}"], "median": row[f"median_{n}"]}
+        return found
+    bucket = Case(
+        *[When(condition, then=Value(key)) for key, condition in buckets.items()],
+        output_field=CharField(),
+    )
+    middle = (
+        rows.annotate(duration=duration, bucket=bucket)
+        .filter(duration__isnull=False, bucket__isnull=False)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("bucket"), order_by=F("duration").asc()),
+            size=Window(Count("*"), partition_by=F("bucket")),
+        )
+        # The middle of n rows: rank (n + 1) / 2 when n is odd, n / 2 and n / 2 + 1 when even.
+        .filter(rank__gte=F("size") / 2.0, rank__lte=F("size") / 2.0 + 1)
+        .values_list("bucket", "size", "duration")
+    )
+    values: dict[str, list[timedelta]] = {}
+    for key, size, value in middle:
+        found[key]["count"] = size
+        values.setdefault(key, []).append(value)
+    for key, middle_values in values.items():
+        found[key]["median"] = sum(middle_values, timedelta()) / len(middle_values)
+    return found
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -273,16 +332,30 @@ def concern_figures(f: ReportFilters, counts: dict | None = None) -> dict:
     return {"logged": counts["logged"], "open_over_30_days": counts["open_over_30_days"]}
 
 
-def action_figures(f: ReportFilters) -> dict:
-    """Of the report's concerns, how many have at least one action, and the median time from a
-    concern being logged to its first action."""
-    firsts = (
+def first_actions(f: ReportFilters) -> QuerySet:
+    """One row for each of the report's concerns that has an action: when it was logged
+    (`logged_at`) and when it was first acted on (`first_at`)."""
+    return (
         ConcernAction.objects.filter(concern_filter(f, ConcernAction))
         .values("concern")
         .annotate(first_at=Min("at"), logged_at=Min("concern__logged_at"))
         .order_by()
     )
-    row = aggregate_with_median(firsts, F("first_at") - F("logged_at"), with_action=Count("*"))
+
+
+TIME_TO_FIRST_ACTION = F("first_at") - F("logged_at")
+
+
+def first_action_at() -> Subquery:
+    """A concern's first action's time, as a subquery on the concern (None if it has none)."""
+    first = ConcernAction.objects.filter(concern=OuterRef("pk")).order_by("at", "pk")
+    return Subquery(first.values("at")[:1])
+
+
+def action_figures(f: ReportFilters) -> dict:
+    """Of the report's concerns, how many have at least one action, and the median time from a
+    concern being logged to its first action."""
+    row = aggregate_with_median(first_actions(f), TIME_TO_FIRST_ACTION, with_action=Count("*"))
     row["median_time_to_first_action"] = row.pop("median", None)
     return row
 
@@ -291,21 +364,34 @@ def survey_figures(f: ReportFilters) -> dict:
     """The survey after the walk, from women on walks in the period: the share who felt safer
     afterwards than before, and the mean change in confidence in the police (on a 1 to 5
     scale, so +1.0 means one step up the scale on average)."""
-    row = (
+    row = feedback(f).aggregate(**_survey_aggregates())
+    row["felt_safer_share"] = _share(row["felt_safer"], row["responses"])
+    return row
+
+
+def feedback(f: ReportFilters) -> QuerySet[Feedback]:
+    """Survey answers from women on walks that started in the period, in the place."""
+    return (
         Feedback.objects.filter(
             booking__walk__starts_at__gte=f.since, booking__walk__starts_at__lt=f.until
         )
         .filter(f.place(Feedback, borough="booking__walk__borough"))
-        .aggregate(
-            responses=Count("pk"),
-            felt_safer=Count("pk", filter=Q(felt_safe_after__gt=F("felt_safe_before"))),
-            confidence_change=Avg(
-                F("confidence_in_police_after") - F("confidence_in_police_before")
-            ),
-        )
+        .order_by()
     )
-    row["felt_safer_share"] = _share(row["felt_safer"], row["responses"])
-    return row
+
+
+def _survey_aggregates(condition: Q | None = None, suffix: str = "") -> dict:
+    """The survey's three aggregates, of the answers meeting `condition` (all if None)."""
+    within = condition if condition is not None else Q()
+    return {
+        f"responses{suffix}": Count("pk", filter=condition),
+        f"felt_safer{suffix}": Count(
+            "pk", filter=within & Q(felt_safe_after__gt=F("felt_safe_before"))
+        ),
+        f"confidence_change{suffix}": Avg(
+            F("confidence_in_police_after") - F("confidence_in_police_before"), filter=condition
+        ),
+    }
 
 
 def headline(f: ReportFilters, counts: dict | None = None) -> dict:
@@ -369,12 +455,12 @@ def area_level(f: ReportFilters) -> str:
     return "bcu" if f.bcu is None and f.borough is None else "borough"
 
 
-def _counted(places: QuerySet, link: str, f: ReportFilters) -> QuerySet:
-    """`places` (BCUs or boroughs) with the report's concerns in each as `count`, zeros
+def _counted(places: QuerySet, link: str, rows: QuerySet) -> QuerySet:
+    """`places` (BCUs or boroughs) with the `rows` (concerns) in each as `count`, zeros
     included: one count subquery per place, each a range scan of the (bcu|borough, logged_at)
     index."""
     count = Subquery(
-        concerns(f)
+        rows.order_by()
         .filter(**{link: OuterRef("pk")})
         .values(link)
         .annotate(n=Count("*"))
@@ -391,7 +477,7 @@ def concerns_by_borough(f: ReportFilters) -> list[dict]:
     neighbours, whose concerns the report does not cover."""
     bcu = f.borough.bcu if f.borough is not None else f.bcu
     rows = list(
-        _counted(Borough.objects.in_bcu(bcu), "borough", f)
+        _counted(Borough.objects.in_bcu(bcu), "borough", concerns(f))
         .values("key", "label", "count", "slug", bcu_code=F("bcu__code"))
         .order_by("name")
     )
@@ -400,12 +486,27 @@ def concerns_by_borough(f: ReportFilters) -> list[dict]:
     return rows
 
 
+def acted_on_by_borough(bcu: BCU | None = None) -> list[dict]:
+    """For the public map on "you said, we did": the concerns acted on (`acted_on`, as that
+    page lists them, of any date) in every borough of London, or of one BCU, in one query;
+    rows as `concerns_by_borough` gives them, for `map.borough_map`. Counts only: never a
+    position."""
+    rows = list(
+        _counted(Borough.objects.in_bcu(bcu), "borough", Concern.objects.acted_on())
+        .values("key", "label", "count", "slug", bcu_code=F("bcu__code"))
+        .order_by("name")
+    )
+    for row in rows:
+        row["in_report"] = True
+    return rows
+
+
 def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> list[dict]:
     """Concerns in each BCU, or in each borough of the chosen BCU (or the chosen borough),
     zeros included. By borough, these are the map's rows (`boroughs`, from
     `concerns_by_borough`, read here when not given) that the report covers."""
     if area_level(f) == "bcu":
-        bcus = _counted(BCU.objects.all(), "bcu", f)
+        bcus = _counted(BCU.objects.all(), "bcu", concerns(f))
         return list(bcus.values("key", "label", "count").order_by("name"))
     if boroughs is None:
         boroughs = concerns_by_borough(f)
@@ -442,28 +543,28 @@ def months(f: ReportFilters) -> list[date]:
     found, month = [], f.start.replace(day=1)
     while month <= f.end:
         found.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
+        month = _next_month(month)
     return found
 
 
-def concerns_by_month(f: ReportFilters) -> list[dict]:
-    """Concerns in each calendar month (London time) the period touches, zeros included. Each
-    month is a range of logged_at between two London midnights, worked out here: comparing
-    timestamps is several times cheaper per concern than converting each one to London time
-    to truncate it to its month."""
-    axis = months(f)
-    counts = concerns(f).aggregate(
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def in_month(lookup: str, month: date) -> Q:
+    """`lookup` (a timestamp) within the calendar month, London time: a range between two
+    London midnights, worked out here. Comparing timestamps is several times cheaper per row
+    than converting each one to London time to truncate it to its month."""
+    return Q(
         **{
-            m.isoformat(): Count(
-                "logged_at",
-                filter=Q(
-                    logged_at__gte=local_midnight(m),
-                    logged_at__lt=local_midnight((m + timedelta(days=32)).replace(day=1)),
-                ),
-            )
-            for m in axis
+            f"{lookup}__gte": local_midnight(month),
+            f"{lookup}__lt": local_midnight(_next_month(month)),
         }
     )
+
+
+def _month_axis(f: ReportFilters) -> list[dict]:
+    """The month axis shared by every chart over time: key, label, and the short label."""
     return [
         {
             "key": m.isoformat()[:7],
@@ -471,10 +572,79 @@ def concerns_by_month(f: ReportFilters) -> list[dict]:
             "short": f"{m:%b}",
             # The chart writes the year under the first month and under each January.
             "year": str(m.year) if n == 0 or m.month == 1 else "",
-            "count": counts[m.isoformat()],
         }
-        for n, m in enumerate(axis)
+        for n, m in enumerate(months(f))
     ]
+
+
+def concerns_by_month(f: ReportFilters) -> list[dict]:
+    """Concerns in each calendar month (London time) the period touches, zeros included, in
+    all (`count`) and by category group (`groups`: key, label and count, in CATEGORY_GROUPS'
+    order). One query: the concerns are counted by category and month (the first month whose
+    end is after the concern), at most 12 categories by 61 months; the groups and totals are
+    sums of those few rows."""
+    axis = months(f)
+    month_of = Case(
+        *[
+            When(logged_at__lt=local_midnight(_next_month(m)), then=Value(m.isoformat()[:7]))
+            for m in axis
+        ],
+        output_field=CharField(),
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for month, category, n in (
+        concerns(f).values_list(month_of, "category").annotate(n=Count("*")).order_by()
+    ):
+        key = (month, GROUP_OF_CATEGORY.get(category, "other"))
+        counts[key] = counts.get(key, 0) + n
+    rows = _month_axis(f)
+    for row in rows:
+        row["groups"] = [
+            {"key": key, "label": label, "count": counts.get((row["key"], key), 0)}
+            for key, label, _ in CATEGORY_GROUPS
+        ]
+        row["count"] = sum(group["count"] for group in row["groups"])
+    return rows
+
+
+def survey_by_month(f: ReportFilters) -> list[dict]:
+    """The survey by the month of the walk, every month the period touches: responses, how
+    many felt safer afterwards and their share, and the mean change in confidence in the
+    police (None in a month with no answers). One query."""
+    rows = _month_axis(f)
+    found = feedback(f).aggregate(
+        **{
+            key: aggregate
+            for n, m in enumerate(months(f))
+            for key, aggregate in _survey_aggregates(
+                in_month("booking__walk__starts_at", m), suffix=f"_{n}"
+            ).items()
+        }
+    )
+    for n, row in enumerate(rows):
+        row["responses"] = found[f"responses_{n}"]
+        row["felt_safer"] = found[f"felt_safer_{n}"]
+        row["felt_safer_share"] = _share(row["felt_safer"], row["responses"])
+        row["confidence_change"] = found[f"confidence_change_{n}"]
+    return rows
+
+
+def action_time_by_month(f: ReportFilters) -> list[dict]:
+    """By the month each concern was logged: how many of them have been acted on
+    (`with_action`), and the median time from being logged to the first action (None in a
+    month with none). One query (`medians_by`), over the concerns with their first action
+    looked up by the (concern, at) index: ungrouped rows, as `medians_by` needs on SQLite."""
+    rows = _month_axis(f)
+    acted_on = concerns(f).annotate(first_at=first_action_at()).filter(first_at__isnull=False)
+    found = medians_by(
+        acted_on,
+        TIME_TO_FIRST_ACTION,
+        {row["key"]: in_month("logged_at", m) for row, m in zip(rows, months(f), strict=True)},
+    )
+    for row in rows:
+        row["with_action"] = found[row["key"]]["count"]
+        row["median_time_to_first_action"] = found[row["key"]]["median"]
+    return rows
 
 
 def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
@@ -562,14 +732,13 @@ def csv_rows(f: ReportFilters):
     a chunk at a time: flat memory at any size. Iterate inside `snapshot()`, so the cursor
     streams rows as PostgreSQL finds them; outside a transaction Django holds the cursor open
     WITH HOLD, which makes PostgreSQL compute every row before sending the first."""
-    first_action = ConcernAction.objects.filter(concern=OuterRef("pk")).order_by("at", "pk")
     return (
         concerns(f)
         .annotate(
             logged_on=TruncDate("logged_at", tzinfo=LONDON),
             lat_approx=Round("lat", CSV_COORDINATE_PLACES),
             lng_approx=Round("lng", CSV_COORDINATE_PLACES),
-            first_action_on=TruncDate(Subquery(first_action.values("at")[:1]), tzinfo=LONDON),
+            first_action_on=TruncDate(first_action_at(), tzinfo=LONDON),
         )
         .order_by("logged_at", "pk")
         .values_list(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from concerns.models import ConcernStatus, Partner
 from walkandtalk.text import neutralise
 
-from . import charts
+from . import charts, compare
 from . import queries as reports
 from .map import ATTRIBUTION as MAP_ATTRIBUTION
 from .map import borough_map
@@ -68,75 +68,256 @@ def _duration(value) -> str:
     return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-def _headline_sections(figures: dict) -> list[dict]:
-    """The headline figures as they read on the page: label, value, and what it counts."""
+def _item(label: str, value: str, note: str = "", change: str = "") -> dict:
+    return {"label": label, "value": value, "note": note, "change": change}
+
+
+def _headline_sections(figures: dict, previous: dict, days: int) -> list[dict]:
+    """The headline figures as they read on the page: label, value, what it counts, and how it
+    compares with the same figure in `previous` (the previous period, `days` long)."""
     walks, requests, found = figures["walks"], figures["requests"], figures["concerns"]
     actions, survey = figures["actions"], figures["survey"]
     answered = requests["scheduled"] + requests["declined"]
+
+    def count(section: str, key: str) -> str:
+        return compare.count_change(figures[section][key], previous[section][key], days)
+
+    def share(section: str, key: str) -> str:
+        return compare.share_change(figures[section][key], previous[section][key], days)
+
+    def duration(section: str, key: str) -> str:
+        now, before = figures[section][key], previous[section][key]
+        return compare.duration_change(now, before, days, _duration)
+
     return [
         {
             "title": "Walks",
             "items": [
-                ("Walks held", _count(walks["held"]), "Walks that started and were not cancelled."),
-                ("Women who walked", _count(walks["attended"]), "Places taken and kept."),
-                (
+                _item(
+                    "Walks held",
+                    _count(walks["held"]),
+                    "Walks that started and were not cancelled.",
+                    count("walks", "held"),
+                ),
+                _item(
+                    "Women who walked",
+                    _count(walks["attended"]),
+                    "Places taken and kept.",
+                    count("walks", "attended"),
+                ),
+                _item(
                     "Attendance rate",
                     _percent(walks["attendance_rate"]),
                     "Of the places where an officer recorded who came.",
+                    share("walks", "attendance_rate"),
                 ),
-                ("No-shows", _count(walks["no_shows"]), "Booked, but did not come."),
-                ("Walks cancelled by the police", _count(walks["cancelled"]), ""),
+                _item(
+                    "No-shows",
+                    _count(walks["no_shows"]),
+                    "Booked, but did not come.",
+                    count("walks", "no_shows"),
+                ),
+                _item(
+                    "Walks cancelled by the police",
+                    _count(walks["cancelled"]),
+                    "",
+                    count("walks", "cancelled"),
+                ),
             ],
         },
         {
             "title": "Route requests",
             "items": [
-                ("Requests received", _count(requests["received"]), ""),
-                (
+                _item(
+                    "Requests received",
+                    _count(requests["received"]),
+                    "",
+                    count("requests", "received"),
+                ),
+                _item(
                     "Median time to answer",
                     _duration(requests["median_time_to_answer"]),
                     f"{answered:,} answered; {requests['waiting']:,} still waiting.",
+                    duration("requests", "median_time_to_answer"),
                 ),
             ],
         },
         {
             "title": "Concerns",
             "items": [
-                ("Concerns logged", _count(found["logged"]), ""),
-                (
+                _item(
+                    "Concerns logged",
+                    _count(found["logged"]),
+                    "",
+                    count("concerns", "logged"),
+                ),
+                _item(
                     "With an action",
                     _percent(actions["share"]),
                     f"{actions['with_action']:,} of {found['logged']:,} concerns.",
+                    share("actions", "share"),
                 ),
-                (
+                _item(
                     "Median time to first action",
                     _duration(actions["median_time_to_first_action"]),
                     "From being logged to the first action.",
+                    duration("actions", "median_time_to_first_action"),
                 ),
-                (
+                _item(
                     "Open for more than 30 days",
                     _count(found["open_over_30_days"]),
                     "Still open, with no action, 30 days after being logged.",
+                    count("concerns", "open_over_30_days"),
                 ),
             ],
         },
         {
             "title": "Survey after the walk",
             "items": [
-                ("Responses", _count(survey["responses"]), ""),
-                (
+                _item(
+                    "Responses",
+                    _count(survey["responses"]),
+                    "",
+                    count("survey", "responses"),
+                ),
+                _item(
                     "Felt safer after the walk",
                     _percent(survey["felt_safer_share"]),
                     f"{survey['felt_safer']:,} of {survey['responses']:,} who answered.",
+                    share("survey", "felt_safer_share"),
                 ),
-                (
+                _item(
                     "Change in confidence in the police",
-                    "No data"
-                    if survey["confidence_change"] is None
-                    else f"{survey['confidence_change']:+.1f}",
+                    _mean(survey["confidence_change"]),
                     "Average change, on a scale of 1 to 5, from before the walk to after.",
+                    compare.mean_change(
+                        survey["confidence_change"],
+                        previous["survey"]["confidence_change"],
+                        days,
+                    ),
                 ),
             ],
+        },
+    ]
+
+
+def _mean(value: float | None) -> str:
+    return "No data" if value is None else f"{value:+.1f}"
+
+
+def _trends(by_month: list[dict], survey: list[dict], action_time: list[dict]) -> list[dict]:
+    """The four trends over the months, each a chart and the table of its figures."""
+    groups = [(key, label) for key, label, _ in reports.CATEGORY_GROUPS]
+
+    def days_of(value) -> float | None:
+        return None if value is None else round(value.total_seconds() / 86400, 1)
+
+    for row in action_time:
+        row["days"] = days_of(row["median_time_to_first_action"])
+    for row in survey:
+        share = row["felt_safer_share"]
+        row["percent"] = None if share is None else round(share * 100)
+        change = row["confidence_change"]
+        row["change"] = None if change is None else round(change, 1)
+    return [
+        {
+            "id": "month",
+            "title": "Concerns by month",
+            "note": "By the month the concern was logged, in its category group.",
+            "stacked": True,
+            "chart": charts.stacked_column_chart(by_month, groups),
+            "table": {
+                "caption": "Concerns logged in each month, by category group",
+                "columns": [label for _, label in groups] + ["All"],
+                "rows": [
+                    {
+                        "label": row["label"],
+                        "cells": [g["count"] for g in row["groups"]] + [row["count"]],
+                    }
+                    for row in by_month
+                ],
+            },
+        },
+        {
+            "id": "safer-month",
+            "title": "Felt safer after the walk, by month",
+            "note": "By the month of the walk: the share of those who answered the survey who "
+            "felt safer after the walk than before.",
+            "chart": charts.column_chart(
+                survey,
+                label="short",
+                sublabel="year",
+                value="percent",
+                text=lambda n: f"{n:.0f}%",
+                top=100,
+            ),
+            "empty_text": "Nothing to chart: no survey answers in these months.",
+            "table": {
+                "caption": "Women who felt safer after the walk, by the month of the walk",
+                "columns": ["Answers", "Felt safer", "Share"],
+                "rows": [
+                    {
+                        "label": row["label"],
+                        "cells": [
+                            row["responses"],
+                            row["felt_safer"],
+                            _percent(row["felt_safer_share"]),
+                        ],
+                    }
+                    for row in survey
+                ],
+            },
+        },
+        {
+            "id": "confidence-month",
+            "title": "Change in confidence in the police, by month",
+            "note": "By the month of the walk: the average change, on a scale of 1 to 5, from "
+            "before the walk to after. Below the line, confidence fell.",
+            "chart": charts.column_chart(
+                survey, label="short", sublabel="year", value="change", text=_mean
+            ),
+            "empty_text": "Nothing to chart: no change, or no survey answers, in these months.",
+            "table": {
+                "caption": "Average change in confidence in the police, by the month of the walk",
+                "columns": ["Answers", "Average change"],
+                "rows": [
+                    {
+                        "label": row["label"],
+                        "cells": [row["responses"], _mean(row["confidence_change"])],
+                    }
+                    for row in survey
+                ],
+            },
+        },
+        {
+            "id": "action-time-month",
+            "title": "Median time to first action, by month",
+            "note": "By the month the concern was logged, of those acted on so far (the chart "
+            "gives days): concerns from recent months that are still waiting are not in the "
+            "median yet.",
+            "chart": charts.column_chart(
+                action_time,
+                label="short",
+                sublabel="year",
+                value="days",
+                text=lambda n: f"{n:.1f}",
+            ),
+            "empty_text": "Nothing to chart: none of these concerns has an action yet.",
+            "table": {
+                "caption": "Median time from being logged to the first action, by the month "
+                "the concern was logged",
+                "columns": ["Concerns acted on", "Median time"],
+                "rows": [
+                    {
+                        "label": row["label"],
+                        "cells": [
+                            row["with_action"],
+                            _duration(row["median_time_to_first_action"]),
+                        ],
+                    }
+                    for row in action_time
+                ],
+            },
         },
     ]
 
@@ -155,6 +336,7 @@ def report(request):
     with reports.snapshot():
         counts = reports.concern_counts(f)  # read once, shared by the figures below
         figures = reports.headline(f, counts)
+        previous = reports.headline(f.previous_period())
         categories = reports.concerns_by_category(f, counts)
         by_time = reports.concerns_by_time_of_day(f, counts)
         statuses = reports.concerns_by_status(f, counts)
@@ -163,6 +345,8 @@ def report(request):
         zoomed = reports.area_level(f) == "borough"
         positions = reports.concern_positions(f) if zoomed else None
         by_month = reports.concerns_by_month(f)
+        survey_by_month = reports.survey_by_month(f)
+        action_time_by_month = reports.action_time_by_month(f)
         locations = reports.top_locations(f)
         partners = reports.actions_by_partner(f)
     in_categories = [row for group in categories for row in group["categories"]]
@@ -171,9 +355,10 @@ def report(request):
         "filters": f,
         "place": _report_place(f),
         "category_label": dict(reports.Concern.Category.choices).get(f.category, ""),
-        "days": (f.end - f.start).days + 1,
+        "days": f.days,
+        "previous": f.previous_period(),
         "query": _report_query(f),
-        "sections": _headline_sections(figures),
+        "sections": _headline_sections(figures, previous, f.days),
         "logged": figures["concerns"]["logged"],
         "categories": categories,
         "category_chart": charts.bar_chart(in_categories, group="group"),
@@ -190,7 +375,7 @@ def report(request):
         "by_time": by_time,
         "time_chart": charts.bar_chart(by_time),
         "by_month": by_month,
-        "month_chart": charts.column_chart(by_month, label="short", sublabel="year"),
+        "trends": _trends(by_month, survey_by_month, action_time_by_month),
         "locations": locations,
         "location_chart": charts.bar_chart(locations),
         "partners": partners,

@@ -3,7 +3,7 @@ read it; the others run the small demo that --weeks, --past-weeks and --bcu make
 every path the full one takes (test_the_small_demo_takes_every_path_of_the_full_one)."""
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -116,3 +116,87 @@ def test_volume_options_top_up_to_the_numbers_asked():
     assert Concern.objects.count() == 1500
     seed_demo(walks=500, concerns=1500, **SMALL)
     assert Concern.objects.count() == 1500
+
+
+def test_a_second_run_keeps_what_was_changed_and_the_passwords(settings):
+    settings.DEBUG = True
+    first_output = seed_demo(**SMALL)
+    password = next(line.split()[-1] for line in first_output.splitlines() if " inspector " in line)
+    walk = Walk.objects.upcoming().first()
+    walk.meeting_point = "Changed while trying the demo"
+    walk.save(update_fields=["meeting_point"])
+    Booking.objects.filter(walk=walk).delete()
+    before = counts()
+
+    output = seed_demo(**SMALL)
+    assert "Demo data already present; use --reset to start afresh." in output
+    walk.refresh_from_db()
+    assert walk.meeting_point == "Changed while trying the demo"
+    assert not Booking.objects.filter(walk=walk).exists()
+    assert counts() == before
+    assert User.objects.get(username="inspector").check_password(password)
+    assert password not in output and "password kept" in output
+
+
+def test_reset_passwords_gives_the_logins_new_ones_and_keeps_the_data(settings):
+    settings.DEBUG = True
+    seed_demo(**SMALL)
+    walk = Walk.objects.upcoming().first()
+    walk.meeting_point = "Kept"
+    walk.save(update_fields=["meeting_point"])
+    output = seed_demo(reset_passwords=True, **SMALL)
+    password = next(line.split()[-1] for line in output.splitlines() if " officer " in line)
+    assert User.objects.get(username="officer").check_password(password)
+    walk.refresh_from_db()
+    assert walk.meeting_point == "Kept"
+
+
+def test_reset_starts_afresh(settings):
+    settings.DEBUG = True
+    seed_demo(**SMALL)
+    fresh = counts()
+    walk = Walk.objects.upcoming().first()
+    original_point = walk.meeting_point
+    walk.meeting_point = "Changed while trying the demo"
+    walk.save(update_fields=["meeting_point"])
+    Concern.objects.filter(walk__isnull=False).first().delete()
+    User.objects.create(username="someone-else")  # not a demo login: left alone
+
+    output = seed_demo(reset=True, **SMALL)
+    assert "already present" not in output
+    assert counts() == fresh
+    assert Walk.objects.get(code=walk.code).meeting_point == original_point
+    assert Walk.history.filter(meeting_point="Changed while trying the demo").count() == 0
+    password = next(line.split()[-1] for line in output.splitlines() if " inspector " in line)
+    assert User.objects.get(username="inspector").check_password(password)
+    assert User.objects.filter(username="someone-else").exists()
+
+
+def test_reset_is_refused_without_debug(settings):
+    settings.DEBUG = False
+    seed_demo(**SMALL)
+    with pytest.raises(CommandError, match="DEBUG only"):
+        seed_demo(reset=True, **SMALL)
+    assert Walk.objects.exists()
+
+
+def test_the_demo_officer_has_a_walk_to_debrief_at_once(settings, client):
+    from concerns.services import can_debrief, debrief_state
+
+    settings.DEBUG = True
+    settings.STAFF_OTP_REQUIRED = False
+    seed_demo(**SMALL)
+    officer = User.objects.get(username="officer")
+    ended = Walk.objects.filter(roster__officer__user=officer, ends_at__lt=NOW)
+    walk = ended.get()
+    assert NOW - walk.ends_at < timedelta(hours=2)
+    assert debrief_state(walk) == "open"
+    assert can_debrief(user=officer, walk=walk)
+    assert walk.bookings.filter(status=Booking.Status.CONFIRMED).count() == 4
+    assert walk.roster.count() == 2
+    assert walk.title == "Afternoon walk in Lambeth"  # 14:30 to 16:00, London time
+    client.force_login(officer)
+    assert client.get("/staff/").status_code == 200
+    page = client.get(f"/staff/walks/{walk.code}/debrief/")
+    assert page.status_code == 200
+    assert b"came" in page.content.lower()

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every request by view name for /metrics (walkandtalk/metrics.py).
+    "walkandtalk.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "walkandtalk.security.PathHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -171,8 +173,10 @@ WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.exists()
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Mail: Django's own settings, written to files under var/mail/ unless told otherwise.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# Mail: Django's own settings. Unless told otherwise, each message is written to its own .eml file
+# under var/mail/ (walkandtalk/mailfiles.py), which any mail program opens; with DEBUG, /dev/mail/
+# lists them (walkandtalk/devmail.py).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "walkandtalk.mailfiles.EmlFileBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -290,6 +294,11 @@ READY_OUTBOX_MAX_AGE = timedelta(
     minutes=float(os.environ.get("READY_OUTBOX_MAX_AGE_MINUTES", "10"))
 )
 READY_SWEEP_MAX_AGE = timedelta(minutes=float(os.environ.get("READY_SWEEP_MAX_AGE_MINUTES", "5")))
+
+# /metrics (walkandtalk/metrics.py) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset,
+# the page does not exist (404). Under gunicorn, gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR
+# so that every worker's request counts are added up.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Security. Everything here is on unless DEBUG; check --deploy is clean in production.
 SESSION_COOKIE_SECURE = not DEBUG

@@ -2,14 +2,16 @@
 two-factor and personal-data pages the admin reaches. Each app's addresses are included by
 name, so the project's ground imports none of them (docs/architecture.md)."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from . import two_factor, views
+from . import metrics, two_factor, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # The staff second factor: before the admin and /staff/, which it guards.
     path("staff/two-factor/", two_factor.verify, name="two_factor"),
     path("staff/two-factor/setup/", two_factor.setup, name="two_factor_setup"),
@@ -21,6 +23,16 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("website.urls")),
 ]
+
+if settings.DEBUG:
+    # The demo's sent mail (walkandtalk/devmail.py): not routed at all in production.
+    from . import devmail
+
+    urlpatterns = [
+        path("dev/mail/", devmail.mail_list, name="dev_mail"),
+        path("dev/mail/<str:name>", devmail.mail_file, name="dev_mail_file"),
+        *urlpatterns,
+    ]
 
 handler400 = "walkandtalk.views.bad_request"
 handler500 = "walkandtalk.views.server_error"

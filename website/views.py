@@ -27,6 +27,8 @@ from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
 from patrols.daylight import daylight
 from patrols.models import Walk
+from reports import map as london_map
+from reports import queries as reports
 from walkandtalk.ratelimit import rate_limit
 
 from . import pagecache
@@ -487,6 +489,21 @@ def feedback(request, token):
 YOU_SAID_PER_PAGE = 25
 
 
+def _acted_on_map(borough, bcu) -> london_map.BoroughMap:
+    """The map of concerns acted on, as the report draws its map but with counts only: every
+    borough of London, or zoomed to the chosen BCU (or the chosen borough's), each a link to
+    this page narrowed to it. Never a mark for a concern: their positions are not public."""
+    scope = borough.bcu if borough is not None else bcu
+    return london_map.borough_map(
+        reports.acted_on_by_borough(scope),
+        link=lambda row: "?" + urlencode({"borough": row["slug"]}),
+        positions=[] if scope is not None else None,
+        counted=" acted on",
+        none="None acted on yet",
+        current=borough.slug if borough is not None else None,
+    )
+
+
 def you_said_we_did(request):
     """Public: what was done about the concerns women raised, the latest first across London,
     narrowed to a borough (`borough`, its slug) or a BCU (`bcu`, its code) as the walk list is,
@@ -520,6 +537,8 @@ def you_said_we_did(request):
         "area": borough or bcu,
         "page": page,
         "query": urlencode({name: value for name, value in filters.items() if value}),
+        "map": _acted_on_map(borough, bcu),
+        "map_attribution": london_map.ATTRIBUTION,
     }
     status = 400 if form.errors else 200
     return render(request, "concerns/you_said_we_did.html", context, status=status)

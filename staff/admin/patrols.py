@@ -322,14 +322,6 @@ class WhenFilter(DefaultListFilter):
         return queryset
 
 
-def officers_needed(walk) -> int:
-    """How many more officers a walk needs (its `officer_count` from with_counts()): none once
-    it is cancelled or held, whatever its roster was."""
-    if walk.status != Walk.Status.SCHEDULED:
-        return 0
-    return max(settings.WALK_MIN_OFFICERS - walk.officer_count, 0)
-
-
 class StaffingFilter(admin.SimpleListFilter):
     title = "staffing"
     parameter_name = "staffing"
@@ -611,7 +603,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
     @admin.display(description="staffing", ordering="officer_count")
     def staffing(self, walk):
         text = f"{walk.officer_count} of {settings.WALK_MIN_OFFICERS} officers"
-        needed = officers_needed(walk)
+        needed = walk.officers_needed()
         if needed:
             return format_html(
                 '<strong class="wt-understaffed">{} – needs {} more</strong>', text, needed
@@ -796,7 +788,6 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         now = timezone.now()
         for walk in walks:
             walk.welfare_overdue = walk.is_welfare_overdue(now)
-            walk.officers_needed = officers_needed(walk)
             walk.officers_away = away.get(walk.pk, [])
             by_day[timezone.localdate(walk.starts_at)].append(walk)
         can_add = self.has_add_permission(request)
@@ -823,7 +814,7 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             "this_week": iso_week(today),
             "today": today,
             "walk_count": len(every_walk),
-            "understaffed_count": sum(1 for walk in every_walk if walk.officers_needed),
+            "understaffed_count": sum(1 for walk in every_walk if walk.officers_needed()),
             "minimum": settings.WALK_MIN_OFFICERS,
         }
         return TemplateResponse(request, "admin/patrols/walk/week.html", context)

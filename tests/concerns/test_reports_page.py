@@ -115,7 +115,7 @@ def test_a_bcu_commander_sees_only_her_bcu(central_south_commander, two_bcus):
     assert "Westminster mews" not in response.text
     assert "Central West" not in response.text  # not even as a choice in the filters
     assert response.context["filters"].bcu.code == "AS"
-    assert response.context["sections"][2]["items"][0][1] == "1"  # concerns logged
+    assert response.context["sections"][2]["items"][0]["value"] == "1"  # concerns logged
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,11 @@ def test_filters_are_read_from_the_query_string_and_kept_in_the_links(london_com
     assert "Dark here" not in response.text
     csv_link = "/reports/concerns.csv?from=2026-06-01&amp;to=2026-06-14&amp;bcu=AS"
     assert f"{csv_link}&amp;borough=lambeth&amp;category=followed" in response.text
-    assert "Lambeth (Central South), 1 June 2026 to 14 June 2026" in response.text
+    assert (
+        "Concerns from 1 June 2026 to 14 June 2026 (14 days), Lambeth (Central South), "
+        "“Being followed” only." in response.text
+    )
+    assert "compared with the previous 14 days, 18 May 2026 to 31 May 2026." in response.text
 
 
 def test_empty_filters_from_the_form_mean_the_defaults(london_commander):
@@ -245,7 +249,7 @@ def test_the_page_shows_each_headline_figure(london_commander):
 
     response = london_commander.get(URL)
 
-    shown = {label: value for s in response.context["sections"] for label, value, _ in s["items"]}
+    shown = {i["label"]: i["value"] for s in response.context["sections"] for i in s["items"]}
     assert shown == {
         "Walks held": "1",
         "Women who walked": "1",
@@ -265,13 +269,57 @@ def test_the_page_shows_each_headline_figure(london_commander):
     assert "Transport for London" in response.text
 
 
+def test_each_headline_figure_is_compared_with_the_previous_period_of_the_same_length(
+    london_commander,
+):
+    for days in (3, 40):  # this period (the last 90 days)
+        make_concern(logged_at=days_ago(days))
+    make_concern(logged_at=days_ago(100))  # the previous 90 days
+    walk = make_walk(starts_at=days_ago(20), status="completed")
+    make_feedback(make_booking(walk=walk, status="attended"))
+
+    response = london_commander.get(URL)
+
+    changes = {i["label"]: i["change"] for s in response.context["sections"] for i in s["items"]}
+    assert changes["Concerns logged"] == "Up 100% on the previous 90 days (1)."
+    assert changes["Walks held"] == "None in the previous 90 days."
+    assert changes["Felt safer after the walk"] == "No data for the previous 90 days."
+    assert changes["Open for more than 30 days"] == "No change on the previous 90 days."
+    assert '<span class="report-change">Up 100% on the previous 90 days (1).</span>' in (
+        response.text
+    )
+    assert "compared with the previous 90 days, 18 December 2025 to 17 March 2026." in (
+        response.text
+    )
+
+
+def test_the_trends_give_each_month_in_a_table_beside_the_chart(london_commander):
+    make_concern(logged_at=days_ago(3), category="followed")
+    make_concern(logged_at=days_ago(3), category="poorly_lit")
+    response = london_commander.get(URL)
+    html = response.text
+    assert [t["title"] for t in response.context["trends"]] == [
+        "Concerns by month",
+        "Felt safer after the walk, by month",
+        "Change in confidence in the police, by month",
+        "Median time to first action, by month",
+    ]
+    by_month = response.context["trends"][0]["table"]
+    assert by_month["columns"] == ["Environmental", "Behavioural", "Other", "All"]
+    assert by_month["rows"][-1] == {"label": "June 2026", "cells": [1, 1, 0, 2]}
+    assert ">Concerns logged in each month, by category group</caption>" in html
+    assert 'fill="url(#month-hatch)"' in html  # behavioural is hatched, not only coloured
+
+
 def test_each_chart_is_hidden_from_screen_readers_beside_a_table(london_commander):
     make_action(make_concern(logged_at=days_ago(3)), at=days_ago(2))
     response = london_commander.get(URL)
     charts = re.findall(r'<svg class="chart"[^>]*>', response.text)
-    assert len(charts) == 7
+    # Ten sections with a table; with no survey answers, its two trends draw no chart.
+    assert len(charts) == 8
     assert all('aria-hidden="true" focusable="false"' in chart for chart in charts)
-    assert response.text.count("<caption") == 7
+    assert response.text.count("<caption") == 10
+    assert response.text.count("Nothing to chart: no") == 2
     assert "<script" not in response.text.split("</head>")[1]
     assert 'style="' not in response.text
 
@@ -315,4 +363,6 @@ def test_the_page_costs_the_same_number_of_queries_at_any_size(london_commander,
     _fill(30)
     many = _queries(london_commander, URL + query)
     assert few == many
-    assert many <= 22  # including the staff second factor's check of her device
+    # Including the staff second factor's check of her device, the previous period's
+    # headline figures (5) and the trends of the survey and of the time to act (2).
+    assert many <= 29

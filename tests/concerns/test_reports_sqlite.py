@@ -1,5 +1,6 @@
 """The report on SQLite, the database of the embedded demo (`make run`): every headline figure
-is there, the medians included, and each is the same as PostgreSQL's for the same data.
+is there, the medians included, with its comparison with the previous period, and the trends
+by month; each is the same as PostgreSQL's for the same data, and reads the same on the page.
 
 The suite runs on PostgreSQL; the test below runs this file's `test_on_this_database` and the
 median tests of test_reports.py again in a pytest of their own on SQLite, and compares."""
@@ -61,9 +62,24 @@ def report_figures() -> dict:
         make_action(concern, at=days_ago(first), status=ConcernStatus.REFERRED, partner=Partner.TFL)
     make_action(concern, at=days_ago(1), status=ConcernStatus.ACTIONED)
     make_concern(logged_at=days_ago(35), borough=borough("westminster"))
+    # The previous period (14 November 2025 to 28 February 2026): a walk, a concern acted on
+    # after 3 days, a request answered in 4 hours.
+    before = make_walk(starts_at=days_ago(150), status="completed")
+    make_feedback(make_booking(walk=before, status="attended"), felt_safe_after=2)
+    earlier = make_concern(logged_at=days_ago(140), category="followed")
+    make_action(earlier, at=days_ago(137))
+    make_request(created_at=days_ago(160), decided_at=days_ago(160) + timedelta(hours=4))
     f = reports.ReportFilters(start=date(2026, 3, 1), end=date(2026, 6, 15), now=TODAY)
     with reports.snapshot():
-        return json.loads(json.dumps(reports.headline(f), default=str))
+        figures = {
+            "headline": reports.headline(f),
+            "previous": reports.headline(f.previous_period()),
+            "by_month": reports.concerns_by_month(f),
+            "survey_by_month": reports.survey_by_month(f),
+            "action_time_by_month": reports.action_time_by_month(f),
+            "previous_action_time_by_month": reports.action_time_by_month(f.previous_period()),
+        }
+        return json.loads(json.dumps(figures, default=str))
 
 
 @pytest.mark.skipif(FIGURES_FILE is None, reason="run by the test below, on SQLite")
@@ -74,13 +90,16 @@ def test_on_this_database(client):
         response = client.get("/reports/?from=2026-03-01&to=2026-06-15")
     assert response.status_code == 200
     assert "Not available" not in response.text
-    shown = {label: value for s in response.context["sections"] for label, value, _ in s["items"]}
-    assert "No data" not in shown.values()
+    items = [item for s in response.context["sections"] for item in s["items"]]
+    shown = {item["label"]: [item["value"], item["change"]] for item in items}
+    assert "No data" not in [value for value, _ in shown.values()]
+    trends = [t["table"]["rows"] for t in response.context["trends"]]
+    shown["trends"] = json.loads(json.dumps(trends, default=str))
     Path(FIGURES_FILE).write_text(json.dumps({"figures": figures, "shown": shown}))
 
 
 @pytest.mark.skipif(FIGURES_FILE is not None, reason="this is the run on SQLite")
-def test_every_headline_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path):
+def test_every_report_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path, client):
     assert connection.vendor == "postgresql"
     out = tmp_path / "figures.json"
     env = {
@@ -91,7 +110,8 @@ def test_every_headline_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:warnings",
          f"{__file__}::test_on_this_database",
-         "tests/concerns/test_reports.py", "-k", "median or test_on_this_database"],
+         "tests/concerns/test_reports.py", "tests/concerns/test_reports_trends.py",
+         "-k", "median or test_on_this_database"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -102,7 +122,38 @@ def test_every_headline_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path):
         figures = report_figures()
 
     assert on_sqlite["figures"] == figures
-    assert figures["requests"]["median_time_to_answer"] == "7:00:00"  # (5 + 9) / 2 hours
-    assert figures["actions"]["median_time_to_first_action"] == "2 days, 12:00:00"
-    assert on_sqlite["shown"]["Median time to answer"] == "7 hours"
-    assert on_sqlite["shown"]["Median time to first action"] == "2.5 days"
+    headline = figures["headline"]
+    assert headline["requests"]["median_time_to_answer"] == "7:00:00"  # (5 + 9) / 2 hours
+    assert headline["actions"]["median_time_to_first_action"] == "2 days, 12:00:00"
+    assert figures["previous"]["actions"]["median_time_to_first_action"] == "3 days, 0:00:00"
+    by_month = {r["key"]: r["median_time_to_first_action"] for r in figures["action_time_by_month"]}
+    # Logged in May and acted on after 1 and 2.5 days; in June after 6 days.
+    assert by_month == {
+        "2026-03": None,
+        "2026-04": None,
+        "2026-05": "1 day, 18:00:00",
+        "2026-06": "6 days, 0:00:00",
+    }
+    shown = on_sqlite["shown"]
+    assert shown["Median time to answer"] == [
+        "7 hours",
+        "Up from 4 hours in the previous 107 days.",
+    ]
+    assert shown["Median time to first action"] == [
+        "2.5 days",
+        "Down from 3.0 days in the previous 107 days.",
+    ]
+    assert shown["Concerns logged"] == ["4", "Up 300% on the previous 107 days (1)."]
+    assert shown["Felt safer after the walk"] == [
+        "100%",
+        "Up 100 points on the previous 107 days (0%).",
+    ]
+    with time_machine.travel(TODAY, tick=False):
+        login_staff(client, make_user("Commanders", officer_bcu=""))
+        response = client.get("/reports/?from=2026-03-01&to=2026-06-15")
+    items = [item for s in response.context["sections"] for item in s["items"]]
+    assert {i["label"]: [i["value"], i["change"]] for i in items} == {
+        label: value for label, value in shown.items() if label != "trends"
+    }
+    trends = [t["table"]["rows"] for t in response.context["trends"]]
+    assert json.loads(json.dumps(trends, default=str)) == shown["trends"]

@@ -1,7 +1,9 @@
 """ "You said, we did": the email to women who asked to hear, and the public page."""
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -283,4 +285,74 @@ def test_the_page_takes_the_same_number_of_queries_for_more_rows(
         make_action(concern, status="referred", partner="tfl")
         make_action(concern, partner="tfl")
     with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(URL, params).status_code == 200
+
+
+# --- The map ----------------------------------------------------------------------------------
+
+MAP = re.compile(r'<svg class="report-map"[^>]*>(.*?)</svg>', re.S)
+AREA = re.compile(r'<a class="map-borough" href="([^"]*)" aria-label="([^"]*)"( aria-current)?')
+
+
+def the_map(html: str) -> str:
+    found = MAP.findall(html)
+    assert len(found) == 1
+    return found[0]
+
+
+def test_the_map_shades_each_borough_by_the_concerns_acted_on_there(client, actioned):
+    for _ in range(2):
+        make_action(make_concern(borough=borough("westminster")))
+    referred = make_concern(borough=borough("westminster"))
+    make_action(referred, status="referred", partner="tfl")  # not acted on yet
+    make_concern(borough=borough("southwark"))  # nothing done yet
+
+    html = client.get(URL).content.decode()
+
+    areas = {unescape(label).split(":")[0]: (href, unescape(label)) for href, label, _ in
+             AREA.findall(the_map(html))}  # fmt: skip
+    assert len(areas) == 32
+    assert areas["Westminster"] == ("?borough=westminster", "Westminster: 2 concerns acted on")
+    assert areas["Lambeth"][1] == "Lambeth: 1 concern acted on"
+    assert areas["Southwark"][1] == "Southwark: 0 concerns acted on"
+    assert "None acted on yet" in html  # the legend's lightest shade
+    assert "<caption>Concerns acted on, by borough</caption>" in html
+    assert '<a href="?borough=westminster">Westminster</a></th><td class="text-end">2</td>' in html
+    assert "Open Government Licence v3.0" in html and "Crown copyright" in html
+
+
+def test_the_map_has_no_marks_and_no_positions_of_concerns(client, actioned):
+    html = client.get(URL, {"borough": "lambeth"}).content.decode()
+    drawn = the_map(html)
+    # Borough outlines and their names only: no circle, square or diamond for a concern.
+    assert set(re.findall(r"<(\w+)", drawn)) == {"a", "title", "path"}
+    assert "map-point" not in html
+    assert "Where concerns were raised" not in html
+    for secret in ["51.46", "-0.11", "51,46", "data-lat"]:
+        assert secret not in html, secret
+
+
+def test_narrowed_to_a_borough_the_map_shows_its_police_area_and_marks_it_current(client, actioned):
+    html = client.get(URL, {"borough": "southwark"}).content.decode()
+    areas = AREA.findall(the_map(html))
+    assert [(href, bool(current)) for href, _, current in areas] == [
+        ("?borough=lambeth", False),
+        ("?borough=southwark", True),
+    ]
+    assert "Where something has been done: Central South police area" in html
+    assert 'href="/you-said-we-did/">Show all of London</a>' in html
+
+
+@pytest.mark.querycount
+@pytest.mark.parametrize("params", [{}, {"borough": "lambeth"}, {"bcu": "AS"}])
+def test_the_page_with_its_map_costs_a_fixed_number_of_queries(
+    client, django_assert_num_queries, params
+):
+    make_action(make_concern())
+    # The filter's choices, the page's count and rows, and the map's counts.
+    with django_assert_num_queries(4):
+        client.get(URL, params)
+    for n in range(20):
+        make_action(make_concern(borough=borough(["westminster", "lambeth", "bexley"][n % 3])))
+    with django_assert_num_queries(4):
         assert client.get(URL, params).status_code == 200

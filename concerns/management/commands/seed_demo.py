@@ -1,7 +1,13 @@
 """Demo data: officers in every BCU, weeks of upcoming walks, months of past walks with
-concerns. Idempotent: a second run updates the same rows and adds nothing. `--walks N
---concerns M` tops the database up to at least N walks and M concerns, for benchmarks;
-`--weeks`, `--past-weeks` and `--bcu` make a smaller demo (the tests' one)."""
+concerns, and (with DEBUG) the demo logins and a walk the demo officer can debrief at once.
+
+Seeds an empty database only: once any walk exists, a run leaves the data as it is (what was
+changed while trying the demo stays, `make run` after `make run`) and says so; `--reset`
+deletes the demo data and seeds afresh (DEBUG only). The demo logins keep their passwords
+unless `--reset-passwords` (or `--reset`) asks for new ones. Idempotent either way: a second
+run adds nothing. `--walks N --concerns M` tops the database up to at least N walks and M
+concerns, for benchmarks, on a new database or an existing one; `--weeks`, `--past-weeks` and
+`--bcu` make a smaller demo (the tests' one)."""
 
 import random
 import secrets
@@ -15,9 +21,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.models import Booking, WalkRequest
+from bookings.models import Booking, Notification, WalkMessage, WalkRequest
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
-from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk
+from patrols.models import BCU, Borough, Officer, RosterAssignment, Unavailability, Walk
 from walkandtalk.db import statement_timeout
 
 LONDON = ZoneInfo("Europe/London")
@@ -149,6 +155,23 @@ DEMO_USERS = [
     ("officer", "Officers", "AS", Officer.Rank.PC, "Sade Campbell"),
     ("commander", "Commanders", None, Officer.Rank.COMMANDER, "Deborah Greene"),
 ]
+DEMO_USERNAMES = [*(user[0] for user in DEMO_USERS), "admin"]
+# What --reset deletes, in an order no protected reference stops: everything the demo (and
+# whoever tried it) wrote, the audit history of it included. BCUs and boroughs stay.
+RESET_MODELS = [
+    Notification,
+    Feedback,
+    ConcernAction,
+    Concern,
+    WalkMessage,
+    Booking,
+    WalkRequest,
+    RosterAssignment,
+    Walk,
+    Unavailability,
+    Officer,
+]
+ALREADY_PRESENT = "Demo data already present; use --reset to start afresh."
 
 
 def walk_code(*parts) -> uuid.UUID:
@@ -176,19 +199,38 @@ class Command(BaseCommand):
             metavar="CODE",
             help="Seed only this BCU (repeat for more); every BCU by default.",
         )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete every walk, booking, request, concern, officer and demo login, then "
+            "seed afresh (DEBUG only).",
+        )
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Give the demo logins new passwords, and print them (DEBUG only).",
+        )
 
-    def handle(self, *args, walks, concerns, weeks, past_weeks, bcus, **options):
+    def handle(self, *args, walks, concerns, weeks, past_weeks, bcus, reset, **options):
         self.rng = random.Random(2021)  # the same demo every run: idempotent by construction
         self.today = timezone.localdate()
         self.bcus = BCU.objects.filter(code__in=bcus) if bcus else BCU.objects.all()
         unknown = set(bcus or ()) - set(self.bcus.values_list("code", flat=True))
         if unknown:
             raise CommandError(f"No BCU has the code {', '.join(sorted(unknown))}.")
-        with transaction.atomic():
-            officers = self.seed_officers()
-            self.seed_upcoming(officers, weeks)
-            self.seed_past(officers, past_weeks)
-            self.seed_requests()
+        if (reset or options["reset_passwords"]) and not settings.DEBUG:
+            raise CommandError("--reset and --reset-passwords are for the demo: DEBUG only.")
+        if reset:
+            self.reset()
+        fresh = not Walk.objects.exists()
+        if fresh:
+            with transaction.atomic():
+                officers = self.seed_officers()
+                self.seed_upcoming(officers, weeks)
+                self.seed_past(officers, past_weeks)
+                self.seed_requests()
+        else:
+            self.stdout.write(ALREADY_PRESENT)
         # Volume for the benchmarks: bulk statements longer than a web request's timeout.
         with statement_timeout(0):
             if walks:
@@ -196,7 +238,9 @@ class Command(BaseCommand):
             if concerns:
                 self.top_up_concerns(concerns)
         if settings.DEBUG:
-            self.seed_users()
+            self.seed_users(new_passwords=reset or options["reset_passwords"])
+            if fresh:
+                self.seed_officer_walks()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Walk.objects.count()} walks, {Booking.objects.count()} "
@@ -322,20 +366,22 @@ class Command(BaseCommand):
 
     def concern(self, walk: Walk, category: str, n: int):
         logged_at = walk.ends_at + timedelta(minutes=20)
+        # From the walk's code, not its id: the same demo after --reset too.
+        seq = walk.code.int % 997 + n
         concern = Concern.objects.create(
             walk=walk,
             bcu=walk.bcu,
             borough=walk.borough,
             category=category,
-            location_text=f"{LOCATION_PLACES[(n + walk.pk) % len(LOCATION_PLACES)]}, "
+            location_text=f"{LOCATION_PLACES[seq % len(LOCATION_PLACES)]}, "
             f"near {walk.meeting_point.split(',')[0]}",
             times_unsafe=self.rng.choice(Concern.TimeOfDay.values),
             description=CONCERN_TEXTS[category],
             logged_at=logged_at,
         )
         age = (timezone.now() - logged_at).days
-        if age > 10 and (walk.pk + n) % 4:
-            partner = list(ACTION_NOTES)[(walk.pk + n) % len(ACTION_NOTES)]
+        if age > 10 and seq % 4:
+            partner = list(ACTION_NOTES)[seq % len(ACTION_NOTES)]
             ConcernAction.objects.create(
                 concern=concern,
                 note=f"Referred to {partner.label}.",
@@ -420,40 +466,66 @@ class Command(BaseCommand):
             created += len(batch)
         self.stdout.write(f"Added {max(missing, 0)} concerns.")
 
-    def seed_users(self):
+    def reset(self):
+        """Delete what the demo wrote, and whatever was done while trying it."""
+        with transaction.atomic():
+            for model in RESET_MODELS:
+                model.objects.all().delete()
+                history = getattr(model, "history", None)
+                if history is not None:
+                    history.model.objects.all().delete()
+            User.objects.filter(username__in=DEMO_USERNAMES).delete()
+        self.stdout.write("Demo data deleted.")
+
+    def seed_users(self, *, new_passwords: bool):
+        """The demo logins, made when missing. A new login, or every one with new_passwords,
+        gets a new password, printed; the others keep theirs."""
         lines = []
-        for username, group, code, rank, name in DEMO_USERS:
-            password = secrets.token_urlsafe(12)
-            user, _ = User.objects.get_or_create(username=username)
+        for username, group, code, rank, name in [*DEMO_USERS, ("admin", None, None, None, "")]:
+            user, created = User.objects.get_or_create(username=username)
+            password = None
+            if created or new_passwords:
+                password = secrets.token_urlsafe(12)
+                user.set_password(password)
             user.is_staff = True
+            user.is_superuser = username == "admin"
             user.email = f"{username}@example.org"
-            user.set_password(password)
             user.save()
-            user.groups.set([Group.objects.get(name=group)])
-            Officer.objects.update_or_create(
-                user=user,
-                defaults={
-                    "collar_number": f"DEMO-{username[:3].upper()}",
-                    "name": name,
-                    "rank": rank,
-                    "bcu": BCU.objects.filter(code=code).first(),
-                },
-            )
-            lines.append(f"  {group[:-1]:<10} {username:<10} {password}")
-        # The officer demo user walks the next Central South walk.
-        walk = Walk.objects.upcoming().filter(bcu__code="AS").first()
+            if group:
+                user.groups.set([Group.objects.get(name=group)])
+                Officer.objects.update_or_create(
+                    user=user,
+                    defaults={
+                        "collar_number": f"DEMO-{username[:3].upper()}",
+                        "name": name,
+                        "rank": rank,
+                        "bcu": BCU.objects.filter(code=code).first(),
+                    },
+                )
+            role = group[:-1] if group else "Superuser"
+            shown = password or "(password kept; --reset-passwords gives new ones)"
+            lines.append(f"  {role:<10} {username:<10} {shown}")
+        self.stdout.write(
+            "\nDemo logins (development only), at /admin/:\n" + "\n".join(lines) + "\n"
+        )
+
+    def seed_officer_walks(self):
+        """The demo officer walks the next Central South walk, and has one that ended an hour
+        or so ago, with women booked on it, to debrief at once (/staff/)."""
         officer = Officer.objects.get(user__username="officer")
+        lead = Officer.objects.filter(bcu__code="AS", user=None).order_by("collar_number").first()
+        walk = Walk.objects.upcoming().filter(bcu__code="AS").first()
         if walk:
             walk.roster.filter(role="officer").exclude(officer=officer).delete()
             self.roster(walk, [walk.roster.get(role="lead").officer, officer], 2)
-        admin, _ = User.objects.get_or_create(username="admin")
-        password = secrets.token_urlsafe(12)
-        admin.is_staff = admin.is_superuser = True
-        admin.set_password(password)
-        admin.save()
-        lines.append(f"  {'Superuser':<10} {'admin':<10} {password}")
-        self.stdout.write(
-            "\nDemo logins (development only; new passwords every run), at /admin/:\n"
-            + "\n".join(lines)
-            + "\n"
+        now = timezone.localtime()
+        starts = now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
+        starts -= timedelta(hours=2, minutes=30)  # ends 90 minutes later: an hour or so ago
+        part = "Evening" if starts.hour >= 17 else "Afternoon" if starts.hour >= 12 else "Morning"
+        lambeth = Borough.objects.get(slug="lambeth")
+        walk = self.walk(
+            ("debrief", starts.isoformat()), lambeth, starts, title=f"{part} walk in Lambeth"
         )
+        self.roster(walk, [o for o in (lead, officer) if o], 2)
+        for n in range(4):
+            self.booking(walk, n, Booking.Status.CONFIRMED)
