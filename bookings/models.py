@@ -306,6 +306,7 @@ class Notification(models.Model):
         YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
         DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
         WALK_MESSAGE = "walk_message", "Message about the walk"
+        WELFARE_ALERT = "welfare_alert", "Walk not marked safe"
 
     Channel = Channel
     # The messages that go the way she chose (Booking.reminder_channel); the rest are emailed.
@@ -321,7 +322,7 @@ class Notification(models.Model):
     )
 
     # A message belongs to the BCU of her booking's walk, of her route request's borough, or
-    # (the inspectors' digest) to the BCU it is addressed to.
+    # (the inspectors' digest, a welfare alert to a walk's team) to the BCU it is addressed to.
     bcu_path = ("booking__walk__bcu", "request__borough__bcu", "bcu")
 
     booking = models.ForeignKey(
@@ -330,7 +331,8 @@ class Notification(models.Model):
     request = models.ForeignKey(
         WalkRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
-    # The inspectors of this BCU (staff messages: the daily digest).
+    # Staff messages: the inspectors of this BCU (the daily digest), or one member of a walk's
+    # team, named by the key (a welfare alert, bookings/welfare.py).
     bcu = models.ForeignKey(
         BCU, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
@@ -396,6 +398,8 @@ class Notification(models.Model):
     @property
     def addressee(self) -> str:
         """Whom it goes to, by reference (never by address), for the admin."""
+        if self.kind == self.Kind.WELFARE_ALERT:
+            return f"{self.bcu}: a member of the walk's team"
         if self.bcu_id is not None:
             return f"{self.bcu} inspectors"
         return str(self.booking or self.request)

@@ -8,7 +8,7 @@ never from the database.
 from celery import shared_task
 from django.utils import timezone
 
-from . import delivery, digest, readiness
+from . import delivery, digest, readiness, welfare
 
 
 @shared_task(name="bookings.tasks.deliver_notification", ignore_result=True)
@@ -20,10 +20,13 @@ def deliver_notification(notification_id: int) -> str | None:
 
 @shared_task(name="bookings.tasks.deliver_due_notifications", ignore_result=True)
 def deliver_due_notifications() -> dict:
-    """Beat's sweep, every minute: reminders that have come due, retries, and anything whose
-    publish was lost (the broker was down when the booking was made). Its finish is recorded
-    for /readyz, which reports a sweep that stopped running."""
-    outcomes = dict(delivery.deliver_due_notifications(now=timezone.now()))
+    """Beat's sweep, every minute: first the welfare alerts of walks not marked safe in time,
+    then reminders that have come due, retries, and anything whose publish was lost (the broker
+    was down when the booking was made). Its finish is recorded for /readyz, which reports a
+    sweep that stopped running."""
+    now = timezone.now()
+    welfare.raise_welfare_alerts(now=now)
+    outcomes = dict(delivery.deliver_due_notifications(now=now))
     readiness.record_sweep()
     return outcomes
 

@@ -3,13 +3,13 @@
 import math
 import operator
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
-from django.db.models import Count, F, FloatField, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce, Power, Sqrt
 from django.urls import reverse
 from django.utils import timezone
@@ -136,6 +136,62 @@ class Borough(models.Model):
         return self.name
 
 
+# How far back "who has walked least lately" looks, from the walk being staffed.
+RECENT_WALKS_WINDOW = timedelta(days=28)
+
+
+class OfficerQuerySet(BCUScopedQuerySet):
+    def with_availability(self, walk: "Walk"):
+        """Annotate each officer, for the walk's times: `is_away` (a period she cannot walk
+        overlaps it), `away` (that period's reason) and `elsewhere` (rostered on another walk
+        that overlaps it). The same two tests as check_free, in SQL: one query for a list."""
+        away = Unavailability.objects.filter(officer=OuterRef("pk")).overlapping(
+            walk.starts_at, walk.ends_at
+        )
+        elsewhere = (
+            RosterAssignment.objects.filter(officer=OuterRef("pk"))
+            .overlapping(walk.starts_at, walk.ends_at)
+            .exclude(walk_id=walk.pk)
+        )
+        return self.annotate(
+            away=Subquery(away.order_by("starts_at").values("reason")[:1]),
+            is_away=Exists(away),
+            elsewhere=Exists(elsewhere),
+        )
+
+    def free_first(self, walk: "Walk"):
+        """Officers ordered for the walk's roster: those free at its time first, then those on
+        another walk then, then those unable to walk then, each by name. The roster service
+        (check_free) still refuses the busy ones: this only puts them last and says why."""
+        return self.with_availability(walk).order_by("is_away", "elsewhere", "name", "pk")
+
+    def suggested_for(self, walk: "Walk"):
+        """The officers to suggest for a walk: active, of its BCU, free at its time (check_free's
+        two tests), not on it already; those who walked least in the RECENT_WALKS_WINDOW before
+        it first (`recent_walks`: walks she was rostered on that were not called off), then by
+        name. One query, however many officers."""
+        recent = (
+            RosterAssignment.objects.filter(
+                officer=OuterRef("pk"),
+                starts_at__gte=walk.starts_at - RECENT_WALKS_WINDOW,
+                starts_at__lt=walk.starts_at,
+            )
+            .exclude(walk__status=Walk.Status.CANCELLED)
+            .order_by()
+            .values("officer")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return (
+            self.filter(is_active=True, bcu_id=walk.bcu_id)
+            .exclude(assignments__walk_id=walk.pk)
+            .with_availability(walk)
+            .filter(is_away=False, elsewhere=False)
+            .annotate(recent_walks=Coalesce(Subquery(recent, output_field=IntegerField()), 0))
+            .order_by("recent_walks", "name", "pk")
+        )
+
+
 class Officer(models.Model):
     bcu_path = "bcu"
 
@@ -176,7 +232,7 @@ class Officer(models.Model):
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
 
-    objects = BCUScopedQuerySet.as_manager()
+    objects = OfficerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -195,6 +251,15 @@ class WalkQuerySet(BCUScopedQuerySet):
 
     def past(self, now: datetime | None = None):
         return self.filter(starts_at__lte=now or timezone.now())
+
+    def welfare_overdue(self, now: datetime):
+        """Walks started (WalkCheckIn) and not marked safe WELFARE_CHECK_AFTER after their
+        planned end: their team must be alerted (bookings/welfare.py)."""
+        return self.filter(
+            check_in__started_at__isnull=False,
+            check_in__finished_at=None,
+            ends_at__lte=now - settings.WELFARE_CHECK_AFTER,
+        )
 
     def bookable(self):
         """Scheduled group walks: the ones the public list offers (combine with upcoming())."""
@@ -338,6 +403,15 @@ class Walk(models.Model):
             and not self.has_started(now)
         )
 
+    def welfare_check(self) -> "WalkCheckIn | None":
+        """Its welfare check (started, marked safe), or None before anyone started it."""
+        return getattr(self, "check_in", None)  # a missing one-to-one is an AttributeError
+
+    def is_welfare_overdue(self, now: datetime | None = None) -> bool:
+        """Started, not marked safe, WELFARE_CHECK_AFTER past its planned end (WalkCheckIn)."""
+        check_in = self.welfare_check()
+        return check_in is not None and check_in.is_overdue(now)
+
     def officers_needed(self) -> int:
         """How many more officers the walk needs (from with_counts() when annotated): none once
         it is cancelled or held, whatever its roster was."""
@@ -345,6 +419,13 @@ class Walk(models.Model):
             return 0
         count = self.officer_count if hasattr(self, "officer_count") else self.roster.count()
         return max(settings.WALK_MIN_OFFICERS - count, 0)
+
+
+class RosterAssignmentQuerySet(BCUScopedQuerySet):
+    def overlapping(self, starts_at: datetime, ends_at: datetime):
+        """Assignments whose times overlap [starts_at, ends_at): a walk that ends as another
+        starts does not."""
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
 class RosterAssignment(models.Model):
@@ -363,7 +444,7 @@ class RosterAssignment(models.Model):
     starts_at = models.DateTimeField(editable=False)
     ends_at = models.DateTimeField(editable=False)
 
-    objects = BCUScopedQuerySet.as_manager()
+    objects = RosterAssignmentQuerySet.as_manager()
     history = HistoricalRecords()  # audit: who rostered or removed whom, when
 
     class Meta:
@@ -452,3 +533,50 @@ class Unavailability(models.Model):
         11 Dec 2026 17:00"."""
         starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
         return f"{starts:%a %d %b %Y %H:%M} to {ends:%a %d %b %Y %H:%M}"
+
+
+class WalkCheckIn(models.Model):
+    """The welfare check of an evening walk: an officer on it taps "Walk started", and later
+    "Walk finished, all safe" (or her inspector marks it safe). A walk started and not marked
+    safe WELFARE_CHECK_AFTER after its planned end is overdue: its team is alerted
+    (bookings/welfare.py). Written only by patrols.services.start_walk and finish_walk."""
+
+    bcu_path = "walk__bcu"
+
+    walk = models.OneToOneField(Walk, on_delete=models.CASCADE, related_name="check_in")
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        Officer, on_delete=models.PROTECT, related_name="walks_started", editable=False
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Whoever marked it safe: an officer on the walk, or her inspector in the admin.
+    finished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "welfare check"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_at=None) | Q(finished_at__gte=F("started_at")),
+                name="walk_check_in_finished_after_started",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Welfare check of {self.walk}"
+
+    def due_at(self) -> datetime:
+        """When the walk is overdue if nobody has marked it safe."""
+        return self.walk.ends_at + settings.WELFARE_CHECK_AFTER
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """Started, not marked safe, and WELFARE_CHECK_AFTER past its planned end."""
+        return self.finished_at is None and (now or timezone.now()) >= self.due_at()

@@ -31,9 +31,11 @@ def is_walk_team(*, user, walk: Walk) -> bool:
 
 def overlapping_assignments(*, officer: Officer, starts_at: datetime, ends_at: datetime):
     """Her assignments on other walks whose times overlap [starts_at, ends_at)."""
-    return RosterAssignment.objects.filter(
-        officer=officer, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).select_related("walk")
+    return (
+        RosterAssignment.objects.filter(officer=officer)
+        .overlapping(starts_at, ends_at)
+        .select_related("walk")
+    )
 
 
 def rostered_during(period: Unavailability):

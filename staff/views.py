@@ -1,6 +1,6 @@
 """The staff pages outside the admin: an officer's own walks, and the debrief after each."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,7 +27,8 @@ from concerns.services import (
 from patrols.calendar import calendar_token, officer_for_calendar_token, reset_calendar_token
 from patrols.daylight import daylight
 from patrols.models import Officer, RosterAssignment, Walk, bcu_scope
-from patrols.services import is_walk_team
+from patrols.services import LONDON, is_walk_team
+from patrols.welfare import finish_walk, is_welfare_open, start_walk
 from walkandtalk.forms import ErrorSummary, error_links
 
 from .forms import MAX_CONCERNS_PER_DEBRIEF, AttendanceForm, ConcernForm, ConcernFormSet
@@ -71,22 +72,34 @@ def staff_home(request):
     if officer is None:
         return render(request, "patrols/staff_no_officer.html", status=403)
     now = timezone.now()
+    today = timezone.localdate(now)
     mine = RosterAssignment.objects.filter(officer=officer).values("walk_id")
     # Only walks she may open: an officer who has moved BCU no longer sees her old BCU's.
     visible = Walk.objects.visible_to(request.user)
+    # A walk stays here after its planned end while it is started and not yet marked safe, on
+    # its day: the "finished, all safe" button is on its card.
+    not_yet_safe = Q(
+        check_in__isnull=False,
+        check_in__finished_at=None,
+        ends_at__gte=datetime.combine(today, time.min, tzinfo=LONDON),
+    )
     walks = list(
-        visible.filter(pk__in=mine, status=Walk.Status.SCHEDULED, ends_at__gt=now)
+        visible.filter(pk__in=mine, status=Walk.Status.SCHEDULED)
+        .filter(Q(ends_at__gt=now) | not_yet_safe)
         .with_counts()
-        .select_related("borough")
+        .select_related("borough", "check_in__started_by")
         .prefetch_related(ROSTER_ORDER)
         .order_by("starts_at")
     )
-    today = timezone.localdate(now)
     told = _what_they_told_us(walks)
     for walk in walks:
         walk.is_today = walk.is_on_the_day(now)
         walk.told_us = told.get(walk.pk, [])
         walk.fellow_officers = [a for a in walk.roster.all() if a.officer_id != officer.pk]
+        walk.welfare = walk.welfare_check()
+        walk.welfare_open = is_welfare_open(walk, now)
+        walk.welfare_overdue = walk.is_welfare_overdue(now)
+    shown = [walk.pk for walk in walks]
     recent = (
         visible.filter(
             pk__in=mine,
@@ -94,6 +107,7 @@ def staff_home(request):
             ends_at__lte=now,
             ends_at__gt=now - timedelta(days=RECENT_DAYS),
         )
+        .exclude(pk__in=shown)
         .select_related("borough")
         .order_by("-starts_at")
     )
@@ -108,6 +122,36 @@ def staff_home(request):
             "calendar_url": calendar_url(officer),
         },
     )
+
+
+def _welfare_post(request, code, service, said: str, when: str):
+    """A welfare button (started, finished) on /staff/: the walk found in her scope (another
+    BCU's walk is a 404), the service decides who may and when."""
+    bcu_scope(request.user)  # staff with no officer record: 403
+    walk = get_object_or_404(Walk.objects.visible_to(request.user), code=code)
+    try:
+        check_in = service(walk=walk, user=request.user, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        at = timezone.localtime(getattr(check_in, when))
+        messages.success(request, f"{walk.title}: {said} at {at:%H:%M}.")
+    return redirect(reverse("staff:home") + f"#walk-{walk.code}")
+
+
+@login_required
+@require_POST
+def walk_started(request, code):
+    """She taps "Walk started" (patrols.welfare.start_walk): the first tap counts."""
+    return _welfare_post(request, code, start_walk, "walk started", "started_at")
+
+
+@login_required
+@require_POST
+def walk_finished(request, code):
+    """She taps "Walk finished, all safe" (patrols.welfare.finish_walk): any welfare alert not
+    yet sent is not sent."""
+    return _welfare_post(request, code, finish_walk, "finished, all safe", "finished_at")
 
 
 def calendar_url(officer: Officer) -> str:

@@ -214,6 +214,9 @@ CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "walkandtalk@example.org")
 
 # The scheme's own rules.
 WALK_MIN_OFFICERS = int(os.environ.get("WALK_MIN_OFFICERS", "2"))
+# A walk its officers started and nobody has marked safe this many minutes after its planned
+# end is overdue: its inspectors and its other officers are alerted (bookings/welfare.py).
+WELFARE_CHECK_AFTER = timedelta(minutes=float(os.environ.get("WELFARE_CHECK_AFTER", "30")))
 # How long a walk lasts, as "what to expect" says it when no group walk is coming up to measure.
 WALK_TYPICAL_MINUTES = int(os.environ.get("WALK_TYPICAL_MINUTES", "60"))
 PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "90"))

@@ -18,9 +18,10 @@ from django.contrib.admin import helpers
 from django.contrib.admin.filters import RelatedFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -50,6 +51,7 @@ from patrols.services import (
     rostered_during,
     unroster_officer,
 )
+from patrols.welfare import finish_walk
 from walkandtalk.audit import HistoryAdmin
 from walkandtalk.forms import StyledForm
 from walkandtalk.text import PlainTextAdmin, PlainTextModelForm
@@ -420,7 +422,7 @@ class RosterInline(BCUScopedTabularInline):
         walk = getattr(request, "_roster_walk", None)
         if walk is not None and walk.bcu_id:
             officers = officers.filter(bcu_id=walk.bcu_id)  # only her BCU's walks
-            officers = officers_free_first(officers, walk)
+            officers = officers.free_first(walk)
         kwargs["queryset"] = officers
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if formfield is not None and walk is not None and walk.bcu_id:
@@ -446,24 +448,6 @@ def officers_away_by_walk(walk_ids) -> dict[int, list[str]]:
     for walk_id, name in rows:
         found.setdefault(walk_id, []).append(name)
     return found
-
-
-def officers_free_first(officers, walk):
-    """Officers ordered for the walk's roster: those free at its time first, then those on
-    another walk then (`elsewhere`), then those unable to walk then (`away`, the reason), each
-    by name. The roster service (check_free) still refuses the busy ones: this only puts them
-    last and says why."""
-    away = Unavailability.objects.filter(officer=OuterRef("pk")).overlapping(
-        walk.starts_at, walk.ends_at
-    )
-    elsewhere = RosterAssignment.objects.filter(
-        officer=OuterRef("pk"), starts_at__lt=walk.ends_at, ends_at__gt=walk.starts_at
-    ).exclude(walk_id=walk.pk)
-    return officers.annotate(
-        away=Subquery(away.order_by("starts_at").values("reason")[:1]),
-        is_away=Exists(away),
-        elsewhere=Exists(elsewhere),
-    ).order_by("is_away", "elsewhere", "name", "pk")
 
 
 def officer_choice_label(officer) -> str:
@@ -551,6 +535,9 @@ class WalkAdminForm(PlainTextModelForm):
                 self.add_error("capacity", error)
         return cleaned
 
+
+# How many officers the walk's page suggests at most, those who walked least lately first.
+SUGGESTED_SHOWN = 10
 
 # What the walk lifecycle (booking_services.change_walk) changes: women are told of a new time
 # or place, the roster follows, new places go to the waiting list.
@@ -646,6 +633,12 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         return [  # before the admin's catch-all "<object_id>/"
             path("week/", wrap(self.week_view), name="patrols_walk_week"),
             path("<path:object_id>/message/", wrap(self.message_view), name="patrols_walk_message"),
+            path(
+                "<path:object_id>/roster-suggested/",
+                wrap(self.roster_suggested_view),
+                name="patrols_walk_roster_suggested",
+            ),
+            path("<path:object_id>/safe/", wrap(self.mark_safe_view), name="patrols_walk_safe"),
             *super().get_urls(),
         ]
 
@@ -707,6 +700,63 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
             status=400 if form.is_bound else 200,
         )
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The walk's page adds its welfare check (started, marked safe, overdue) and, while
+        officers can still be added, the officers suggested for it (Officer.suggested_for)."""
+        if obj is not None and obj.pk:
+            now = timezone.now()
+            context["welfare"] = obj.welfare_check()
+            context["welfare_overdue"] = obj.is_welfare_overdue(now)
+            can_roster = (
+                obj.status == Walk.Status.SCHEDULED
+                and obj.ends_at > now
+                and self.has_change_permission(request, obj)
+            )
+            if can_roster:
+                suggested = Officer.objects.suggested_for(obj)[:SUGGESTED_SHOWN]
+                context["suggested_officers"] = list(suggested)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def roster_suggested_view(self, request, object_id):
+        """One click from "Suggested officers": roster her through the roster service, which
+        checks again (she may have been rostered elsewhere or put on leave since the page was
+        drawn) and refuses with its reason."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        walk = self.get_object(request, object_id)  # 404 for another BCU's walk
+        if not self.has_change_permission(request, walk):
+            raise PermissionDenied
+        officer_id = request.POST.get("officer", "")
+        officers = Officer.objects.visible_to(request.user)
+        officer = get_object_or_404(officers, pk=officer_id if officer_id.isdigit() else None)
+        if walk.status != Walk.Status.SCHEDULED:
+            self.message_user(request, "This walk is no longer scheduled.", messages.ERROR)
+        else:
+            try:
+                roster_officer(walk=walk, officer=officer)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(request, f"{officer} is now on this walk.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:patrols_walk_change", args=[walk.pk]))
+
+    def mark_safe_view(self, request, object_id):
+        """Her inspector marks a started walk safe (patrols.welfare.finish_walk): an alert not
+        yet sent is then not sent."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        walk = self.get_object(request, object_id)  # 404 for another BCU's walk
+        if not self.has_change_permission(request, walk):
+            raise PermissionDenied
+        try:
+            check_in = finish_walk(walk=walk, user=request.user, now=timezone.now())
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            at = timezone.localtime(check_in.finished_at)
+            self.message_user(request, f"Marked safe at {at:%H:%M}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:patrols_walk_change", args=[walk.pk]))
+
     def week_view(self, request):
         """The week at a glance (?week=2026-W50, an ISO week; this week without it): the
         viewer's BCU's walks day by day, London days, with their places and staffing, and a
@@ -729,13 +779,15 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         walks = (
             self.get_queryset(request)
             .filter(starts_at__gte=start, starts_at__lt=end)
-            .select_related("borough")
+            .select_related("borough", "check_in")
             .order_by("starts_at")
         )
         walks = list(walks)
         away = officers_away_by_walk([walk.pk for walk in walks])
         by_day = {monday + timedelta(days=n): [] for n in range(7)}
+        now = timezone.now()
         for walk in walks:
+            walk.welfare_overdue = walk.is_welfare_overdue(now)
             walk.officers_away = away.get(walk.pk, [])
             by_day[timezone.localdate(walk.starts_at)].append(walk)
         can_add = self.has_add_permission(request)

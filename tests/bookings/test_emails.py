@@ -15,8 +15,9 @@ from tests.factories import make_action, make_booking, make_concern, make_reques
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
-# Messages to staff (tests/patrols/test_daily_digest.py); every other kind is written to her.
-STAFF_KINDS = [Kind.DAILY_DIGEST]
+# Messages to staff (tests/patrols/test_daily_digest.py, test_welfare.py); every other kind is
+# written to her.
+STAFF_KINDS = [Kind.DAILY_DIGEST, Kind.WELFARE_ALERT]
 HER_KINDS = [kind for kind in Kind.values if kind not in STAFF_KINDS]
 BOOKING_KINDS = [kind for kind in HER_KINDS if not kind.startswith("request_")]
 REQUEST_KINDS = [kind for kind in HER_KINDS if kind.startswith("request_")]

@@ -7,9 +7,10 @@ from django.apps import apps
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bookings.models import Booking, Notification, WalkMessage
-from patrols.models import bcu_scope, is_visible_to
+from patrols.models import WalkCheckIn, bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
 from tests.factories import (
     borough,
@@ -44,6 +45,9 @@ CASES = {
     "walk": walk_in,
     "roster assignment": lambda place: make_assignment(walk_in(place), make_officer(bcu=place.bcu)),
     "time an officer cannot walk": lambda place: make_unavailability(make_officer(bcu=place.bcu)),
+    "welfare check of a walk": lambda place: WalkCheckIn.objects.create(
+        walk=walk_in(place), started_at=timezone.now(), started_by=make_officer(bcu=place.bcu)
+    ),
     "booking": booking_in,
     "walk request": lambda place: make_request(borough=place),
     "message about a booking": lambda place: Notification.objects.create(
