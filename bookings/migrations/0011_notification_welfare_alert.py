@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0009_walk_message'),
+        ('bookings', '0010_reminder_channel_and_text_outbox'),
     ]
 
     operations = [
