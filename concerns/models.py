@@ -180,6 +180,38 @@ class ConcernAction(models.Model):
         return f"{self.get_status_display()}: {self.note[:40]}"
 
 
+# More women than a walk's group ever is: a bigger number of walk-ins is a typo.
+WALK_INS_MAX = 50
+
+
+class Debrief(models.Model):
+    """What the debrief records about the walk as a whole, beside each woman's attendance (on
+    her booking) and the concerns: the women who joined without booking. A number only: nobody
+    who walked in is named."""
+
+    bcu_path = "walk__bcu"
+
+    walk = models.OneToOneField(Walk, on_delete=models.CASCADE, related_name="debrief")
+    walk_ins = models.PositiveSmallIntegerField(
+        "women who joined without booking",
+        default=0,
+        help_text="A number only: nobody who walked in is named.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(walk_ins__lte=WALK_INS_MAX), name="debrief_walk_ins_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Debrief of {self.walk}"
+
+
 SCALE = [(n, str(n)) for n in range(1, 6)]
 
 

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Avg,
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -25,6 +26,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -201,17 +203,34 @@ def walks(f: ReportFilters) -> QuerySet[Walk]:
 
 
 def walk_figures(f: ReportFilters) -> dict:
-    """Walks held (started, not cancelled), walks the police cancelled, and attendance on them:
-    a place taken and kept counts as a woman who walked, so a woman who walked twice counts
-    twice (her email is forgotten after the retention period, so nothing else could count her
-    once). The attendance rate is of the places whose attendance an officer recorded."""
+    """Walks held (started, not cancelled), walks the police cancelled, and who walked on them.
+    `walked`, the women who walked, is the one count of them: each place taken and kept
+    (`attended`) and each woman who joined without booking (`walk_ins`, from the debrief). A
+    woman who walked twice counts twice (her email is forgotten after the retention period, so
+    nothing else could count her once). The attendance rate is of the places whose attendance
+    an officer recorded; walk-ins had no place, so they are not in it.
+
+    One query: each walk's bookings are counted and its walk-ins read in a subquery grouped by
+    walk, so a walk's walk-ins are added once however many bookings it has."""
     held = Q(starts_at__lt=f.now) & ~Q(status=Walk.Status.CANCELLED)
-    row = walks(f).aggregate(
-        held=Count("pk", filter=held, distinct=True),
-        cancelled=Count("pk", filter=Q(status=Walk.Status.CANCELLED), distinct=True),
-        attended=Count("bookings", filter=held & Q(bookings__status=Booking.Status.ATTENDED)),
-        no_shows=Count("bookings", filter=held & Q(bookings__status=Booking.Status.NO_SHOW)),
+    per_walk = walks(f).annotate(
+        was_held=ExpressionWrapper(held, output_field=BooleanField()),
+        came=Count("bookings", filter=Q(bookings__status=Booking.Status.ATTENDED)),
+        missed=Count("bookings", filter=Q(bookings__status=Booking.Status.NO_SHOW)),
+        joined=Max("debrief__walk_ins"),  # a walk has at most one debrief
     )
+
+    def total(of: str):
+        return Coalesce(Sum(of, filter=Q(was_held=True)), 0)
+
+    row = per_walk.aggregate(
+        held=Count("pk", filter=Q(was_held=True)),
+        cancelled=Count("pk", filter=Q(status=Walk.Status.CANCELLED)),
+        attended=total("came"),
+        walk_ins=total("joined"),
+        no_shows=total("missed"),
+    )
+    row["walked"] = row["attended"] + row["walk_ins"]
     row["attendance_rate"] = _share(row["attended"], row["attended"] + row["no_shows"])
     return row
 

@@ -78,7 +78,12 @@ def _headline_sections(figures: dict) -> list[dict]:
             "title": "Walks",
             "items": [
                 ("Walks held", _count(walks["held"]), "Walks that started and were not cancelled."),
-                ("Women who walked", _count(walks["attended"]), "Places taken and kept."),
+                (
+                    "Women who walked",
+                    _count(walks["walked"]),
+                    f"Places taken and kept ({walks['attended']:,}), and women who joined "
+                    f"without booking ({walks['walk_ins']:,}).",
+                ),
                 (
                     "Attendance rate",
                     _percent(walks["attendance_rate"]),

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from bookings.models import Booking
-from concerns.models import Concern, ConcernAction, ConcernStatus
+from concerns.models import WALK_INS_MAX, Concern, ConcernAction, ConcernStatus
 from concerns.services import (
     DESCRIPTION_MAX,
     LONDON_LAT,
@@ -43,6 +43,31 @@ class AttendanceForm(StyledForm):
 
     def attendance(self) -> dict[int, str]:
         return {b.pk: self.cleaned_data[f"booking_{b.pk}"] for b in self.bookings}
+
+
+class WalkInsForm(StyledForm):
+    """How many women joined the walk without booking: a number, nobody named."""
+
+    walk_ins = forms.IntegerField(
+        label="How many women joined without booking?",
+        help_text="A number only, 0 if nobody did. Do not write down who they are.",
+        required=False,  # blank is nobody
+        min_value=0,
+        max_value=WALK_INS_MAX,
+        # GOV.UK's advice for whole numbers: a text box with a numeric keypad.
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "class": "form-control w-25"}
+        ),
+        error_messages={
+            "invalid": "Enter how many women joined without booking as a number, like 2",
+            "min_value": "The number of women who joined without booking cannot be below 0",
+            "max_value": f"The number of women who joined without booking must be "
+            f"{WALK_INS_MAX} or fewer",
+        },
+    )
+
+    def clean_walk_ins(self) -> int:
+        return self.cleaned_data["walk_ins"] or 0
 
 
 def category_choices():

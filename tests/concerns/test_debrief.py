@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.urls import reverse
 
 from bookings.models import Booking, Notification
-from concerns.models import Concern
+from concerns.models import Concern, Debrief
 from concerns.services import NewConcern, complete_debrief
 from patrols.models import Walk
 from tests.factories import (
@@ -586,3 +586,61 @@ def test_the_debrief_page_takes_the_same_number_of_queries_for_more_women_and_co
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url(walk))
     assert b"Place 11" in response.content
+
+
+# --- Women who joined without booking -------------------------------------------------------
+
+
+def test_walk_ins_are_saved_on_the_walks_debrief_and_shown_again_when_reopened(
+    client, walk, officer_user, bookings
+):
+    login_staff(client, officer_user)
+    response = client.post(url(walk), post_data(bookings, ["attended", "no_show"], walk_ins="2"))
+    assert response.status_code == 302
+    assert Debrief.objects.get(walk=walk).walk_ins == 2
+
+    page = client.get(url(walk))
+    assert b"Debrief saved. 1 of 2 came. 2 joined without booking." in page.content
+    assert 'value="2"' in input_tag(page.content.decode(), "id_walk_ins")
+
+    client.post(url(walk), post_data(bookings, walk_ins="3"))
+    assert Debrief.objects.get(walk=walk).walk_ins == 3  # corrected, still one record
+
+
+def test_walk_ins_left_blank_are_none(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    assert 'value="0"' in input_tag(client.get(url(walk)).content.decode(), "id_walk_ins")
+    client.post(url(walk), post_data(bookings, walk_ins=""))
+    assert Debrief.objects.get(walk=walk).walk_ins == 0
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("-1", "The number of women who joined without booking cannot be below 0"),
+        ("51", "The number of women who joined without booking must be 50 or fewer"),
+        ("two", "Enter how many women joined without booking as a number, like 2"),
+    ],
+)
+def test_walk_ins_that_are_not_a_sensible_number_are_an_error(
+    client, walk, officer_user, bookings, typed, message
+):
+    login_staff(client, officer_user)
+    response = client.post(url(walk), post_data(bookings, walk_ins=typed))
+    assert response.status_code == 400
+    assert f'<a href="#id_walk_ins">{message}</a>' in response.content.decode()
+    assert not Debrief.objects.exists()
+    assert Walk.objects.get(pk=walk.pk).status == Walk.Status.SCHEDULED
+
+
+@pytest.mark.parametrize("walk_ins", [-1, 51])
+def test_the_service_refuses_walk_ins_out_of_range(walk, officer_user, walk_ins):
+    with pytest.raises(ValidationError) as caught:
+        complete_debrief(walk=walk, attendance={}, concerns=[], by=officer_user, walk_ins=walk_ins)
+    assert caught.value.code == "bad_walk_ins"
+    assert not Debrief.objects.exists()
+
+
+def test_the_database_refuses_more_walk_ins_than_the_bound(walk):
+    with pytest.raises(IntegrityError):
+        Debrief.objects.create(walk=walk, walk_ins=51)

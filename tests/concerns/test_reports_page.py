@@ -9,7 +9,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from concerns.models import ConcernStatus, Partner
+from concerns.models import ConcernStatus, Debrief, Partner
 from tests.factories import (
     borough,
     login_staff,
@@ -238,6 +238,7 @@ def test_the_page_shows_each_headline_figure(london_commander):
     walk = make_walk(starts_at=days_ago(20), status="completed")
     make_feedback(make_booking(walk=walk, status="attended"))
     make_booking(walk=walk, status="no_show")
+    Debrief.objects.create(walk=walk, walk_ins=2)
     make_request(created_at=days_ago(30), decided_at=days_ago(27), status="scheduled")
     concern = make_concern(logged_at=days_ago(40), status=ConcernStatus.REFERRED)
     make_action(concern, at=days_ago(38), status=ConcernStatus.REFERRED, partner=Partner.TFL)
@@ -248,7 +249,7 @@ def test_the_page_shows_each_headline_figure(london_commander):
     shown = {label: value for s in response.context["sections"] for label, value, _ in s["items"]}
     assert shown == {
         "Walks held": "1",
-        "Women who walked": "1",
+        "Women who walked": "3",
         "Attendance rate": "50%",
         "No-shows": "1",
         "Walks cancelled by the police": "0",
@@ -263,6 +264,7 @@ def test_the_page_shows_each_headline_figure(london_commander):
         "Change in confidence in the police": "+1.0",
     }
     assert "Transport for London" in response.text
+    assert "Places taken and kept (1), and women who joined without booking (2)." in response.text
 
 
 def test_each_chart_is_hidden_from_screen_readers_beside_a_table(london_commander):
@@ -298,6 +300,7 @@ def _fill(n: int):
             make_action(concern, at=days_ago(i % 80), partner=Partner.PARKS)
         walk = make_walk(starts_at=days_ago(1 + i % 80), status="completed")
         make_feedback(make_booking(walk=walk, status="attended"))
+        Debrief.objects.create(walk=walk, walk_ins=i % 3)
         make_request(created_at=days_ago(1 + i % 80))
 
 

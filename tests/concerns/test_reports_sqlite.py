@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from concerns.models import ConcernStatus, Partner
+from concerns.models import ConcernStatus, Debrief, Partner
 from reports import queries as reports
 from tests.factories import (
     borough,
@@ -48,6 +48,7 @@ def report_figures() -> dict:
     walk = make_walk(starts_at=days_ago(20), status="completed")
     make_feedback(make_booking(walk=walk, status="attended"))
     make_booking(walk=walk, status="no_show")
+    Debrief.objects.create(walk=walk, walk_ins=2)
     # Four answers (2, 5, 9 and 30 hours): the median is halfway between the middle two.
     for hours, status in [(2, "scheduled"), (5, "declined"), (9, "scheduled"), (30, "declined")]:
         make_request(
@@ -102,6 +103,7 @@ def test_every_headline_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path):
         figures = report_figures()
 
     assert on_sqlite["figures"] == figures
+    assert figures["walks"]["walked"] == 3  # one place kept, two walk-ins
     assert figures["requests"]["median_time_to_answer"] == "7:00:00"  # (5 + 9) / 2 hours
     assert figures["actions"]["median_time_to_first_action"] == "2 days, 12:00:00"
     assert on_sqlite["shown"]["Median time to answer"] == "7 hours"
