@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from bookings.models import Booking
+from concerns.identifying import names_someone
 from concerns.models import WALK_INS_MAX, Concern, ConcernAction, ConcernStatus
 from concerns.services import (
     DESCRIPTION_MAX,
@@ -19,6 +20,10 @@ from walkandtalk.forms import ChoiceButtons, LengthCheckedCharField, StyledForm
 from walkandtalk.text import PlainTextModelForm
 
 MAX_CONCERNS_PER_DEBRIEF = 20
+MAY_NAME_SOMEONE = (
+    "This looks like it may name a person. Concerns must not identify anyone. Edit it, or "
+    "confirm it does not name a person."
+)
 
 # --- The debrief ----------------------------------------------------------------------------
 
@@ -138,9 +143,27 @@ class ConcernForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Describe what makes it feel unsafe"},
     )
+    # Offered once the text looks as if it names someone (names_someone); see asks_to_confirm.
+    confirm_names_nobody = forms.BooleanField(
+        label="I have checked: this concern does not name or identify a person",
+        required=False,
+    )
+    FREE_TEXT = ("location_text", "description")
+
+    name_warning = False
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        """Show the confirmation box: the text was flagged, or she has already ticked it."""
+        return self.name_warning or bool(self["confirm_names_nobody"].value())
 
     def clean(self):
         data = super().clean()
+        if not data.get("confirm_names_nobody"):
+            for name in self.FREE_TEXT:
+                if name in data and names_someone(data[name]):
+                    self.add_error(name, MAY_NAME_SOMEONE)
+                    self.name_warning = True
         lat, lng = data.get("lat"), data.get("lng")
         if "lat" in self.errors or "lng" in self.errors:
             return data

@@ -644,3 +644,62 @@ def test_the_service_refuses_walk_ins_out_of_range(walk, officer_user, walk_ins)
 def test_the_database_refuses_more_walk_ins_than_the_bound(walk):
     with pytest.raises(IntegrityError):
         Debrief.objects.create(walk=walk, walk_ins=51)
+
+
+# --- A concern that may name someone ---------------------------------------------------------
+
+MAY_NAME = (
+    "This looks like it may name a person. Concerns must not identify anyone. Edit it, or "
+    "confirm it does not name a person."
+)
+
+
+def test_a_description_that_may_name_someone_is_shown_again_with_a_warning(
+    client, walk, officer_user, bookings
+):
+    login_staff(client, officer_user)
+    response = client.post(
+        url(walk), post_data(bookings, concerns=[{"description": "Mr Jones shouts at women."}])
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<a href="#id_concerns-0-description">Concern 1: {MAY_NAME}</a>' in html
+    assert 'aria-describedby="id_concerns-0-description_helptext' in html
+    assert "id_concerns-0-description_error" in html
+    box = input_tag(html, "id_concerns-0-confirm_names_nobody")
+    assert 'type="checkbox"' in box and "checked" not in box
+    assert not Concern.objects.exists()
+    assert Walk.objects.get(pk=walk.pk).status == Walk.Status.SCHEDULED
+
+
+def test_the_confirmation_box_is_not_offered_before_a_warning(client, walk, officer_user):
+    login_staff(client, officer_user)
+    assert b"confirm_names_nobody" not in client.get(url(walk)).content
+
+
+def test_once_she_confirms_it_names_nobody_it_is_saved(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"description": "Mr Jones shouts at women.", "confirm_names_nobody": "on"}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 302
+    assert Concern.objects.get().description == "Mr Jones shouts at women."
+
+
+def test_once_she_edits_the_name_away_it_is_saved(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"description": "A man shouts at women."}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 302
+    assert Concern.objects.get().description == "A man shouts at women."
+
+
+def test_a_location_that_may_name_someone_is_warned_about_too(
+    client, walk, officer_user, bookings
+):
+    login_staff(client, officer_user)
+    concern = {"location_text": "Outside the flat of a man called Dave"}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 400
+    assert f'<a href="#id_concerns-0-location_text">Concern 1: {MAY_NAME}</a>' in (
+        response.content.decode()
+    )
