@@ -6,8 +6,7 @@ TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Dame|Lady|Lord)"
 CAPITALISED = r"[A-Z][a-z]+(?:['’]s)?"
 # Words that make two capitalised words a place or a time, not a person: "Albany Road",
 # "Burgess Park", "St Mary's", "Elephant Road Friday".
-PLACE_WORDS = frozenset(
-    """
+_PLACE_WORDS = """
     st saint road rd street lane avenue ave park gardens garden green common hill rise square
     place way close crescent terrace grove walk row court mews drive estate station bridge
     church churchyard cemetery market high broadway parade yard wharf embankment tube
@@ -17,8 +16,8 @@ PLACE_WORDS = frozenset(
     hospital shop shops arches arcade parking car retail town city borough council tfl
     monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december
-    """.split()
-)
+"""
+PLACE_WORDS = frozenset(_PLACE_WORDS.split())
 PATTERNS = [
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # an email address
     re.compile(r"(?<!\d)\+?\d(?:[ -]?\d){9,12}(?!\d)"),  # a phone number: 10 to 13 digits

@@ -693,9 +693,7 @@ def test_once_she_edits_the_name_away_it_is_saved(client, walk, officer_user, bo
     assert Concern.objects.get().description == "A man shouts at women."
 
 
-def test_a_location_that_may_name_someone_is_warned_about_too(
-    client, walk, officer_user, bookings
-):
+def test_a_location_that_may_name_someone_is_warned_about_too(client, walk, officer_user, bookings):
     login_staff(client, officer_user)
     concern = {"location_text": "Outside the flat of a man called Dave"}
     response = client.post(url(walk), post_data(bookings, concerns=[concern]))
