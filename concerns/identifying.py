@@ -5,7 +5,7 @@ import re
 TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sir|Dame|Lady|Lord)"
 CAPITALISED = r"[A-Z][a-z]+(?:['’]s)?"
 # Words that make two capitalised words a place or a time, not a person: "Albany Road",
-# "Burgess Park", "St Mary's", "Elephant Road Friday".
+# "Burgess Park", "St Mary's", "Walworth Road Friday".
 _PLACE_WORDS = """
     st saint road rd street lane avenue ave park gardens garden green common hill rise square
     place way close crescent terrace grove walk row court mews drive estate station bridge

@@ -93,7 +93,7 @@ class NewConcern:
 
     category: str
     location_text: str
-    times_unsafe: str
+    times_unsafe: tuple[str, ...]  # one or more of Concern.TimeOfDay
     description: str
     lat: Decimal | None = None
     lng: Decimal | None = None
@@ -102,7 +102,8 @@ class NewConcern:
 def _check_concern(new: NewConcern) -> None:
     if new.category not in Concern.Category.values:
         raise ValidationError("Choose a category.", code="bad_category")
-    if new.times_unsafe not in Concern.TimeOfDay.values:
+    times = new.times_unsafe
+    if not times or isinstance(times, str) or not set(times) <= set(Concern.TimeOfDay.values):
         raise ValidationError("Choose when it feels unsafe.", code="bad_time")
     if not new.location_text.strip():
         raise ValidationError("Enter where it is.", code="no_location")
@@ -136,7 +137,7 @@ def log_concern(
             location_text=concern.location_text.strip(),
             lat=concern.lat,
             lng=concern.lng,
-            times_unsafe=concern.times_unsafe,
+            times_unsafe=Concern.times_mask(concern.times_unsafe),
             description=concern.description.strip(),
             logged_by=by if by is not None and by.is_authenticated else None,
         )

@@ -222,7 +222,6 @@ def _csv_stream(f: reports.ReportFilters):
     Excel reads the file as UTF-8."""
     categories = dict(reports.Concern.Category.choices)
     groups = {key: label for key, label, _ in reports.CATEGORY_GROUPS}
-    times = dict(reports.Concern.TimeOfDay.choices)
     statuses = dict(ConcernStatus.choices)
     partners = dict(Partner.choices)
     buffer = io.StringIO()
@@ -244,7 +243,7 @@ def _csv_stream(f: reports.ReportFilters):
                 location,
                 lat,
                 lng,
-                times.get(when, when),
+                "; ".join(reports.Concern.times_labels(when)),
                 said,
                 statuses.get(status, status),
                 partners.get(partner, partner),

@@ -112,6 +112,26 @@ class CoordinateField(forms.CharField):
         return number.quantize(Decimal("0.000001"))
 
 
+class TimesUnsafeField(forms.MultipleChoiceField):
+    """When it feels unsafe: a box for each time of day, as many as she says (GOV.UK's
+    checkboxes: a fieldset, its legend and hint). Its value is a list of TimeOfDay codes; a
+    stored mask (Concern.times_unsafe, as a model form's initial value) shows as its boxes."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "When does it feel unsafe?")
+        kwargs.setdefault("help_text", "Select all that apply.")
+        kwargs.setdefault("error_messages", {"required": "Choose when it feels unsafe"})
+        super().__init__(choices=Concern.TimeOfDay.choices, **kwargs)
+
+    def prepare_value(self, value):
+        return Concern.times_of(value) if isinstance(value, int) else value
+
+    def has_changed(self, initial, data):
+        return super().has_changed(self.prepare_value(initial), data)
+
+
 class ConcernForm(StyledForm):
     category = forms.ChoiceField(
         label="What is the concern about?",
@@ -129,12 +149,7 @@ class ConcernForm(StyledForm):
     )
     lat = CoordinateField(label="Latitude", noun="latitude", example="51.4613")
     lng = CoordinateField(label="Longitude", noun="longitude", example="-0.1156")
-    times_unsafe = forms.ChoiceField(
-        label="When does it feel unsafe?",
-        choices=Concern.TimeOfDay.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose when it feels unsafe"},
-    )
+    times_unsafe = TimesUnsafeField()
     description = LengthCheckedCharField(
         noun="The description",
         label="What makes it feel unsafe?",
@@ -185,7 +200,7 @@ class ConcernForm(StyledForm):
         return NewConcern(
             category=data["category"],
             location_text=data["location_text"],
-            times_unsafe=data["times_unsafe"],
+            times_unsafe=tuple(data["times_unsafe"]),
             description=data["description"],
             lat=data["lat"],
             lng=data["lng"],

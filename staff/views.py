@@ -36,6 +36,7 @@ from .forms import (
     AttendanceForm,
     ConcernForm,
     ConcernFormSet,
+    TimesUnsafeField,
     WalkInsForm,
 )
 
@@ -235,9 +236,14 @@ def _with_another_concern(data, bookings):
     except ValueError:
         total = 1
     total = max(0, min(total, MAX_CONCERNS_PER_DEBRIEF))
+
+    def typed(n, name, field):  # every box ticked, or the one value
+        key = f"concerns-{n}-{name}"
+        return data.getlist(key) if isinstance(field, TimesUnsafeField) else data.get(key, "")
+
     initial = [
-        {name: data.get(f"concerns-{i}-{name}", "") for name in ConcernForm.base_fields}
-        for i in range(total)
+        {name: typed(n, name, field) for name, field in ConcernForm.base_fields.items()}
+        for n in range(total)
     ]
     if total < MAX_CONCERNS_PER_DEBRIEF:
         initial.append({})

@@ -136,7 +136,7 @@ def test_the_survey_and_the_public_page_pass_axe(page, live_server, walk):
         borough=walk.borough,
         category="poorly_lit",
         location_text="Footpath by the railway",
-        times_unsafe="after_dark",
+        times_unsafe=Concern.times_mask(["after_dark"]),
         description="Lamps out.",
     )
     record_action(

@@ -322,7 +322,7 @@ def test_everyone_on_the_list_must_be_marked(client, walk, officer_user, booking
 def test_every_error_on_the_page_is_listed_at_once(client, walk, officer_user, bookings):
     login_staff(client, officer_user)
     response = client.post(
-        url(walk), post_data(bookings, [None, "attended"], concerns=[{"times_unsafe": ""}])
+        url(walk), post_data(bookings, [None, "attended"], concerns=[{"times_unsafe": []}])
     )
     html = response.content.decode()
     assert html.index("Choose whether Amira Begum came") < html.index(
@@ -356,9 +356,9 @@ def test_add_another_concern_keeps_what_was_typed_and_adds_a_blank_one(
 
 
 def test_nothing_is_saved_when_the_service_refuses_one_concern(walk, officer_user, bookings):
-    good = NewConcern("poorly_lit", "The underpass", "after_dark", "Dark.")
+    good = NewConcern("poorly_lit", "The underpass", ("after_dark",), "Dark.")
     outside = NewConcern(
-        "isolated", "Birmingham", "evening", "Far away.", Decimal("52.48"), Decimal("-1.89")
+        "isolated", "Birmingham", ("evening",), "Far away.", Decimal("52.48"), Decimal("-1.89")
     )
     with pytest.raises(ValidationError) as error:
         complete_debrief(
@@ -380,7 +380,7 @@ def test_nothing_is_saved_when_queueing_the_survey_fails(walk, officer_user, boo
         complete_debrief(
             walk=walk,
             attendance={b.pk: "attended" for b in bookings},
-            concerns=[NewConcern("poorly_lit", "The underpass", "after_dark", "Dark.")],
+            concerns=[NewConcern("poorly_lit", "The underpass", ("after_dark",), "Dark.")],
             by=officer_user,
         )
     assert_nothing_saved(walk, bookings)
@@ -549,7 +549,9 @@ def test_two_officers_completing_the_debrief_at_once_queue_one_survey_per_woman(
             complete_debrief(
                 walk=walk,
                 attendance=attendance,
-                concerns=[NewConcern("isolated", place, "evening", "Nobody about.")],
+                concerns=[
+                    NewConcern("isolated", place, ("evening", "after_dark"), "Nobody about.")
+                ],
                 by=user,
             )
         except Exception as error:  # noqa: BLE001 - reported below
@@ -701,3 +703,48 @@ def test_a_location_that_may_name_someone_is_warned_about_too(client, walk, offi
     assert f'<a href="#id_concerns-0-location_text">Concern 1: {MAY_NAME}</a>' in (
         response.content.decode()
     )
+
+
+# --- When it feels unsafe: several answers -----------------------------------------------------
+
+
+def test_every_time_ticked_is_saved(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"times_unsafe": ["evening", "late_night"]}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 302
+    assert Concern.times_of(Concern.objects.get().times_unsafe) == ["evening", "late_night"]
+    assert b"(evening, late at night)" in client.get(url(walk)).content
+
+
+def test_the_times_are_boxes_in_a_fieldset_with_a_legend_and_hint(client, walk, officer_user):
+    login_staff(client, officer_user)
+    html = client.get(url(walk)).content.decode()
+    assert '<legend class="form-label">When does it feel unsafe?</legend>' in html
+    assert "Select all that apply." in html
+    assert 'type="checkbox" name="concerns-0-times_unsafe" value="after_dark"' in html
+
+
+def test_a_time_not_on_the_list_is_an_error(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"times_unsafe": ["evening", "dawn"]}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 400
+    assert not Concern.objects.exists()
+
+
+def test_add_another_concern_keeps_every_box_ticked(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    data = post_data(bookings, concerns=[{"times_unsafe": ["daytime", "after_dark"]}])
+    html = client.post(url(walk), {**data, "add_concern": "1"}).content.decode()
+    ticked = ["checked" in input_tag(html, f"id_concerns-0-times_unsafe_{n}") for n in range(4)]
+    assert ticked == [True, False, True, False]  # daytime, evening, after dark, late at night
+
+
+@pytest.mark.parametrize("times", [(), "after_dark", ("after_dark", "dawn")])
+def test_the_service_refuses_no_time_a_bare_string_or_an_unknown_time(walk, officer_user, times):
+    concern = NewConcern("poorly_lit", "The underpass", times, "Dark.")
+    with pytest.raises(ValidationError) as error:
+        complete_debrief(walk=walk, attendance={}, concerns=[concern], by=officer_user)
+    assert error.value.code == "bad_time"
+    assert not Concern.objects.exists()

@@ -247,7 +247,7 @@ def test_concerns_by_category_are_grouped_environmental_behavioural_and_other():
 
 def test_concerns_by_time_of_day_list_every_time_in_order():
     for when in ["after_dark", "after_dark", "late_night"]:
-        concern(at(4, 1), times_unsafe=when)
+        concern(at(4, 1), times_unsafe=Concern.times_mask([when]))
 
     rows = reports.concerns_by_time_of_day(spring())
 
@@ -257,6 +257,22 @@ def test_concerns_by_time_of_day_list_every_time_in_order():
         ("after_dark", 2),
         ("late_night", 1),
     ]
+
+
+def test_a_concern_with_several_times_of_day_counts_under_each():
+    concern(at(4, 1), times_unsafe=Concern.times_mask(["evening", "after_dark", "late_night"]))
+    concern(at(4, 2), times_unsafe=Concern.times_mask(["after_dark"]))
+    concern(at(4, 3), times_unsafe=Concern.times_mask(["daytime", "late_night"]))
+
+    rows = reports.concerns_by_time_of_day(spring())
+
+    assert [(r["key"], r["count"]) for r in rows] == [
+        ("daytime", 1),
+        ("evening", 1),
+        ("after_dark", 2),
+        ("late_night", 2),
+    ]
+    assert reports.concern_figures(spring())["logged"] == 3  # each concern once
 
 
 def test_concerns_by_status_list_every_status():

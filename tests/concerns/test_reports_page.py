@@ -265,6 +265,7 @@ def test_the_page_shows_each_headline_figure(london_commander):
     }
     assert "Transport for London" in response.text
     assert "Places taken and kept (1), and women who joined without booking (2)." in response.text
+    assert "It is counted under each, so these can add up to more" in response.text
 
 
 def test_each_chart_is_hidden_from_screen_readers_beside_a_table(london_commander):

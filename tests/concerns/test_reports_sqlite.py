@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from concerns.models import ConcernStatus, Debrief, Partner
+from concerns.models import Concern, ConcernStatus, Debrief, Partner
 from reports import queries as reports
 from tests.factories import (
     borough,
@@ -61,10 +61,15 @@ def report_figures() -> dict:
         concern = make_concern(logged_at=days_ago(logged), status=ConcernStatus.REFERRED)
         make_action(concern, at=days_ago(first), status=ConcernStatus.REFERRED, partner=Partner.TFL)
     make_action(concern, at=days_ago(1), status=ConcernStatus.ACTIONED)
-    make_concern(logged_at=days_ago(35), borough=borough("westminster"))
+    make_concern(
+        logged_at=days_ago(35),
+        borough=borough("westminster"),
+        times_unsafe=Concern.times_mask(["evening", "after_dark"]),
+    )
     f = reports.ReportFilters(start=date(2026, 3, 1), end=date(2026, 6, 15), now=TODAY)
     with reports.snapshot():
-        return json.loads(json.dumps(reports.headline(f), default=str))
+        figures = {**reports.headline(f), "by_time": reports.concerns_by_time_of_day(f)}
+        return json.loads(json.dumps(figures, default=str))
 
 
 @pytest.mark.skipif(FIGURES_FILE is None, reason="run by the test below, on SQLite")
@@ -104,6 +109,8 @@ def test_every_headline_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path):
 
     assert on_sqlite["figures"] == figures
     assert figures["walks"]["walked"] == 3  # one place kept, two walk-ins
+    # Four concerns after dark (the default), one of them in the evening too.
+    assert [row["count"] for row in figures["by_time"]] == [0, 1, 4, 0]
     assert figures["requests"]["median_time_to_answer"] == "7:00:00"  # (5 + 9) / 2 hours
     assert figures["actions"]["median_time_to_first_action"] == "2 days, 12:00:00"
     assert on_sqlite["shown"]["Median time to answer"] == "7 hours"
