@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from concerns.management.commands.seed_demo import LOCATION_PLACES
-from concerns.models import Concern, ConcernStatus
+from concerns.models import ALL_TIMES, Concern, ConcernStatus
 from patrols.models import Borough, Walk
 
 from . import data, stack
@@ -64,7 +64,7 @@ def fill() -> dict:
                        coalesce(w.borough_id, b.borough_id),
                        (%(categories)s::text[])[1 + n %% %(ncat)s],
                        (%(places)s::text[])[1 + n %% %(nplaces)s] || ', ' || b.name,
-                       (%(times)s::text[])[1 + n %% 4],
+                       1 + n %% %(all_times)s,
                        'Benchmark concern: ' || (%(categories)s::text[])[1 + n %% %(ncat)s],
                        (%(statuses)s::text[])[1 + n %% %(nstatus)s],
                        '',
@@ -84,7 +84,7 @@ def fill() -> dict:
                     "ncat": len(categories),
                     "places": places,
                     "nplaces": len(places),
-                    "times": Concern.TimeOfDay.values,
+                    "all_times": ALL_TIMES,
                     "statuses": ConcernStatus.values,
                     "nstatus": len(ConcernStatus.values),
                     "now": timezone.now(),

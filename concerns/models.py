@@ -52,6 +52,25 @@ class ConcernQuerySet(BCUScopedQuerySet):
         )
 
 
+class TimeOfDay(models.TextChoices):
+    """When a place feels unsafe (Concern.TimeOfDay); a concern holds one or more."""
+
+    DAYTIME = "daytime", "Daytime"
+    EVENING = "evening", "Evening"
+    AFTER_DARK = "after_dark", "After dark"
+    LATE_NIGHT = "late_night", "Late at night"
+
+
+# The bit of each time of day in Concern.times_unsafe. Append new times; never renumber.
+TIME_BITS = {
+    TimeOfDay.DAYTIME: 1,
+    TimeOfDay.EVENING: 2,
+    TimeOfDay.AFTER_DARK: 4,
+    TimeOfDay.LATE_NIGHT: 8,
+}
+ALL_TIMES = sum(TIME_BITS.values())
+
+
 class Concern(models.Model):
     """A place or a behaviour that makes women feel unsafe. Never holds who said it."""
 
@@ -86,12 +105,7 @@ class Concern(models.Model):
         Category.HARASSMENT_OTHER,
     )
 
-    class TimeOfDay(models.TextChoices):
-        DAYTIME = "daytime", "Daytime"
-        EVENING = "evening", "Evening"
-        AFTER_DARK = "after_dark", "After dark"
-        LATE_NIGHT = "late_night", "Late at night"
-
+    TimeOfDay = TimeOfDay
     Status = ConcernStatus
     bcu_path = "bcu"
 
@@ -106,9 +120,10 @@ class Concern(models.Model):
     location_text = models.CharField("location", max_length=200)
     lat = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
-    times_unsafe = models.CharField(
-        "when it feels unsafe", max_length=12, choices=TimeOfDay.choices
-    )
+    # Every time of day she gave, as a bitmask (TIME_BITS): one small integer that SQLite
+    # and PostgreSQL store, group and count alike. Read and write it through times_mask(),
+    # times_of() and masks_with(), never by its numbers.
+    times_unsafe = models.PositiveSmallIntegerField("when it feels unsafe")
     description = models.TextField(max_length=2000)
     status = models.CharField(
         max_length=12, choices=ConcernStatus.choices, default=ConcernStatus.OPEN
@@ -126,6 +141,10 @@ class Concern(models.Model):
         ordering = ["-logged_at", "pk"]
         permissions = [("view_reports", "Can read the commander reports")]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(times_unsafe__range=(1, ALL_TIMES)),
+                name="concern_times_unsafe_at_least_one_known",
+            ),
             models.CheckConstraint(
                 condition=Q(lat__isnull=True, lng__isnull=True)
                 | Q(
@@ -163,6 +182,30 @@ class Concern(models.Model):
     def __str__(self) -> str:
         return f"{self.get_category_display()} at {self.location_text}"
 
+    @classmethod
+    def times_mask(cls, times) -> int:
+        """The stored value of some times of day (codes of TimeOfDay)."""
+        return sum(TIME_BITS[cls.TimeOfDay(time)] for time in set(times))
+
+    @classmethod
+    def times_of(cls, mask: int) -> list[str]:
+        """The times of day (codes) in a stored value, from daytime to late at night."""
+        return [time for time in cls.TimeOfDay.values if mask & TIME_BITS[time]]
+
+    @classmethod
+    def masks_with(cls, time: str) -> list[int]:
+        """Every stored value that includes `time`: `times_unsafe__in=` finds its concerns."""
+        return [mask for mask in range(1, ALL_TIMES + 1) if mask & TIME_BITS[time]]
+
+    @classmethod
+    def times_labels(cls, mask: int) -> list[str]:
+        labels = dict(cls.TimeOfDay.choices)
+        return [labels[time] for time in cls.times_of(mask)]
+
+    def get_times_unsafe_display(self) -> str:
+        """ "Evening, after dark": her answers, for a page."""
+        return ", ".join(self.times_labels(self.times_unsafe)).capitalize()
+
 
 class ConcernAction(models.Model):
     """What was done about a concern, by whom, and who it was referred to."""
@@ -187,6 +230,38 @@ class ConcernAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: {self.note[:40]}"
+
+
+# More women than a walk's group ever is: a bigger number of walk-ins is a typo.
+WALK_INS_MAX = 50
+
+
+class Debrief(models.Model):
+    """What the debrief records about the walk as a whole, beside each woman's attendance (on
+    her booking) and the concerns: the women who joined without booking. A number only: nobody
+    who walked in is named."""
+
+    bcu_path = "walk__bcu"
+
+    walk = models.OneToOneField(Walk, on_delete=models.CASCADE, related_name="debrief")
+    walk_ins = models.PositiveSmallIntegerField(
+        "women who joined without booking",
+        default=0,
+        help_text="A number only: nobody who walked in is named.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(walk_ins__lte=WALK_INS_MAX), name="debrief_walk_ins_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Debrief of {self.walk}"
 
 
 SCALE = [(n, str(n)) for n in range(1, 6)]

@@ -17,7 +17,15 @@ from patrols.models import Borough, Walk
 from patrols.services import is_walk_team
 
 from .messages import action_key
-from .models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
+from .models import (
+    WALK_INS_MAX,
+    Concern,
+    ConcernAction,
+    ConcernStatus,
+    Debrief,
+    Feedback,
+    Partner,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +93,7 @@ class NewConcern:
 
     category: str
     location_text: str
-    times_unsafe: str
+    times_unsafe: tuple[str, ...]  # one or more of Concern.TimeOfDay
     description: str
     lat: Decimal | None = None
     lng: Decimal | None = None
@@ -94,7 +102,8 @@ class NewConcern:
 def _check_concern(new: NewConcern) -> None:
     if new.category not in Concern.Category.values:
         raise ValidationError("Choose a category.", code="bad_category")
-    if new.times_unsafe not in Concern.TimeOfDay.values:
+    times = new.times_unsafe
+    if not times or isinstance(times, str) or not set(times) <= set(Concern.TimeOfDay.values):
         raise ValidationError("Choose when it feels unsafe.", code="bad_time")
     if not new.location_text.strip():
         raise ValidationError("Enter where it is.", code="no_location")
@@ -128,7 +137,7 @@ def log_concern(
             location_text=concern.location_text.strip(),
             lat=concern.lat,
             lng=concern.lng,
-            times_unsafe=concern.times_unsafe,
+            times_unsafe=Concern.times_mask(concern.times_unsafe),
             description=concern.description.strip(),
             logged_by=by if by is not None and by.is_authenticated else None,
         )
@@ -147,10 +156,17 @@ def complete_debrief(
     attendance: Attendance,
     concerns: list[NewConcern],
     by: AbstractBaseUser,
+    walk_ins: int = 0,
 ) -> DebriefResult:
-    """Save the register and the concerns together or not at all, mark the walk completed and
+    """Save the register, the number of women who joined without booking (`walk_ins`, on the
+    walk's `Debrief`) and the concerns together or not at all, mark the walk completed and
     queue the survey for the women who came. Run again the same day it adds concerns and
-    corrects the register; a survey already queued is never queued twice."""
+    corrects the register and the walk-ins; a survey already queued is never queued twice."""
+    if not 0 <= walk_ins <= WALK_INS_MAX:
+        raise ValidationError(
+            f"The women who joined without booking must be from 0 to {WALK_INS_MAX}.",
+            code="bad_walk_ins",
+        )
     with transaction.atomic():
         # The walk row is the lock: two officers debriefing at once take turns.
         walk = lock_walk(walk)
@@ -178,6 +194,9 @@ def complete_debrief(
             Booking.objects.filter(pk__in=changed).exclude(status=status).update(status=status)
         if walk.status != Walk.Status.COMPLETED:
             complete_walk(walk=walk)
+        Debrief.objects.update_or_create(
+            walk=walk, defaults={"walk_ins": walk_ins, "updated_at": timezone.now()}
+        )
 
         saved = [
             log_concern(borough=walk.borough, concern=new, by=by, walk=walk) for new in concerns

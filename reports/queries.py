@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Avg,
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -25,6 +26,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -260,17 +262,34 @@ def walks(f: ReportFilters) -> QuerySet[Walk]:
 
 
 def walk_figures(f: ReportFilters) -> dict:
-    """Walks held (started, not cancelled), walks the police cancelled, and attendance on them:
-    a place taken and kept counts as a woman who walked, so a woman who walked twice counts
-    twice (her email is forgotten after the retention period, so nothing else could count her
-    once). The attendance rate is of the places whose attendance an officer recorded."""
+    """Walks held (started, not cancelled), walks the police cancelled, and who walked on them.
+    `walked`, the women who walked, is the one count of them: each place taken and kept
+    (`attended`) and each woman who joined without booking (`walk_ins`, from the debrief). A
+    woman who walked twice counts twice (her email is forgotten after the retention period, so
+    nothing else could count her once). The attendance rate is of the places whose attendance
+    an officer recorded; walk-ins had no place, so they are not in it.
+
+    One query: each walk's bookings are counted and its walk-ins read in a subquery grouped by
+    walk, so a walk's walk-ins are added once however many bookings it has."""
     held = Q(starts_at__lt=f.now) & ~Q(status=Walk.Status.CANCELLED)
-    row = walks(f).aggregate(
-        held=Count("pk", filter=held, distinct=True),
-        cancelled=Count("pk", filter=Q(status=Walk.Status.CANCELLED), distinct=True),
-        attended=Count("bookings", filter=held & Q(bookings__status=Booking.Status.ATTENDED)),
-        no_shows=Count("bookings", filter=held & Q(bookings__status=Booking.Status.NO_SHOW)),
+    per_walk = walks(f).annotate(
+        was_held=ExpressionWrapper(held, output_field=BooleanField()),
+        came=Count("bookings", filter=Q(bookings__status=Booking.Status.ATTENDED)),
+        missed=Count("bookings", filter=Q(bookings__status=Booking.Status.NO_SHOW)),
+        joined=Max("debrief__walk_ins"),  # a walk has at most one debrief
     )
+
+    def total(of: str):
+        return Coalesce(Sum(of, filter=Q(was_held=True)), 0)
+
+    row = per_walk.aggregate(
+        held=Count("pk", filter=Q(was_held=True)),
+        cancelled=Count("pk", filter=Q(status=Walk.Status.CANCELLED)),
+        attended=total("came"),
+        walk_ins=total("joined"),
+        no_shows=total("missed"),
+    )
+    row["walked"] = row["attended"] + row["walk_ins"]
     row["attendance_rate"] = _share(row["attended"], row["attended"] + row["no_shows"])
     return row
 
@@ -296,11 +315,13 @@ def request_figures(f: ReportFilters) -> dict:
 def concern_counts(f: ReportFilters) -> dict:
     """Every count of the report's concerns by a fixed set of values, in one query: logged,
     open for more than 30 days, and by category group, category, time of day and status.
-    The concerns are first grouped by (category, time of day, status), at most 240 groups
-    from one pass over the covering index; each count is then a sum over those few groups,
-    which at a million concerns is twice as fast as testing every concern against 30
-    conditions. The functions below take the result as `counts`, so the page reads the
-    concerns once; called alone, each makes it for itself."""
+    A concern counts under each time of day it gave, so those counts add up to more than the
+    concerns logged when some gave several. The concerns are first grouped by (category, the
+    times of day given, status), at most 900 groups from one pass over the covering index;
+    each count is then a sum over those few groups, which at a million concerns is twice as
+    fast as testing every concern against 30 conditions. The functions below take the result
+    as `counts`, so the page reads the concerns once; called alone, each makes it for
+    itself."""
     stale = Q(status=ConcernStatus.OPEN, logged_at__lt=f.now - OPEN_TOO_LONG)
     groups = (
         concerns(f)
@@ -315,13 +336,11 @@ def concern_counts(f: ReportFilters) -> dict:
     fields = {"logged": total(), "open_over_30_days": total(of="stale")}
     for key, _, categories in CATEGORY_GROUPS:
         fields[f"group_{key}"] = total(Q(category__in=categories))
-    for name, choices in [
-        ("category", Concern.Category.values),
-        ("times_unsafe", Concern.TimeOfDay.values),
-        ("status", ConcernStatus.values),
-    ]:
+    for name, choices in [("category", Concern.Category.values), ("status", ConcernStatus.values)]:
         for value in choices:
             fields[f"{name}_{value}"] = total(Q(**{name: value}))
+    for when in Concern.TimeOfDay.values:
+        fields[f"times_unsafe_{when}"] = total(Q(times_unsafe__in=Concern.masks_with(when)))
     return groups.aggregate(**fields)
 
 
@@ -433,7 +452,8 @@ def concerns_by_category(f: ReportFilters, counts: dict | None = None) -> list[d
 
 
 def concerns_by_time_of_day(f: ReportFilters, counts: dict | None = None) -> list[dict]:
-    """When women said the place feels unsafe, from daytime to late at night."""
+    """When women said the place feels unsafe, from daytime to late at night. A concern that
+    gave several times counts under each."""
     counts = counts or concern_counts(f)
     return [
         {"key": value, "label": label, "count": counts[f"times_unsafe_{value}"]}

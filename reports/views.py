@@ -101,9 +101,10 @@ def _headline_sections(figures: dict, previous: dict, days: int) -> list[dict]:
                 ),
                 _item(
                     "Women who walked",
-                    _count(walks["attended"]),
-                    "Places taken and kept.",
-                    count("walks", "attended"),
+                    _count(walks["walked"]),
+                    f"Places taken and kept ({walks['attended']:,}), and women who joined "
+                    f"without booking ({walks['walk_ins']:,}).",
+                    count("walks", "walked"),
                 ),
                 _item(
                     "Attendance rate",
@@ -402,7 +403,6 @@ def _csv_stream(f: reports.ReportFilters):
     Excel reads the file as UTF-8."""
     categories = dict(reports.Concern.Category.choices)
     groups = {key: label for key, label, _ in reports.CATEGORY_GROUPS}
-    times = dict(reports.Concern.TimeOfDay.choices)
     statuses = dict(ConcernStatus.choices)
     partners = dict(Partner.choices)
     buffer = io.StringIO()
@@ -424,7 +424,7 @@ def _csv_stream(f: reports.ReportFilters):
                 location,
                 lat,
                 lng,
-                times.get(when, when),
+                "; ".join(reports.Concern.times_labels(when)),
                 said,
                 statuses.get(status, status),
                 partners.get(partner, partner),

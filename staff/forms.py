@@ -6,7 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from bookings.models import Booking
-from concerns.models import Concern, ConcernAction, ConcernStatus
+from concerns.identifying import names_someone
+from concerns.models import WALK_INS_MAX, Concern, ConcernAction, ConcernStatus
 from concerns.services import (
     DESCRIPTION_MAX,
     LONDON_LAT,
@@ -19,6 +20,10 @@ from walkandtalk.forms import ChoiceButtons, LengthCheckedCharField, StyledForm
 from walkandtalk.text import PlainTextModelForm
 
 MAX_CONCERNS_PER_DEBRIEF = 20
+MAY_NAME_SOMEONE = (
+    "This looks like it may name a person. Concerns must not identify anyone. Edit it, or "
+    "confirm it does not name a person."
+)
 
 # --- The debrief ----------------------------------------------------------------------------
 
@@ -43,6 +48,31 @@ class AttendanceForm(StyledForm):
 
     def attendance(self) -> dict[int, str]:
         return {b.pk: self.cleaned_data[f"booking_{b.pk}"] for b in self.bookings}
+
+
+class WalkInsForm(StyledForm):
+    """How many women joined the walk without booking: a number, nobody named."""
+
+    walk_ins = forms.IntegerField(
+        label="How many women joined without booking?",
+        help_text="A number only, 0 if nobody did. Do not write down who they are.",
+        required=False,  # blank is nobody
+        min_value=0,
+        max_value=WALK_INS_MAX,
+        # GOV.UK's advice for whole numbers: a text box with a numeric keypad.
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "class": "form-control w-25"}
+        ),
+        error_messages={
+            "invalid": "Enter how many women joined without booking as a number, like 2",
+            "min_value": "The number of women who joined without booking cannot be below 0",
+            "max_value": f"The number of women who joined without booking must be "
+            f"{WALK_INS_MAX} or fewer",
+        },
+    )
+
+    def clean_walk_ins(self) -> int:
+        return self.cleaned_data["walk_ins"] or 0
 
 
 def category_choices():
@@ -82,6 +112,26 @@ class CoordinateField(forms.CharField):
         return number.quantize(Decimal("0.000001"))
 
 
+class TimesUnsafeField(forms.MultipleChoiceField):
+    """When it feels unsafe: a box for each time of day, as many as she says (GOV.UK's
+    checkboxes: a fieldset, its legend and hint). Its value is a list of TimeOfDay codes; a
+    stored mask (Concern.times_unsafe, as a model form's initial value) shows as its boxes."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "When does it feel unsafe?")
+        kwargs.setdefault("help_text", "Select all that apply.")
+        kwargs.setdefault("error_messages", {"required": "Choose when it feels unsafe"})
+        super().__init__(choices=Concern.TimeOfDay.choices, **kwargs)
+
+    def prepare_value(self, value):
+        return Concern.times_of(value) if isinstance(value, int) else value
+
+    def has_changed(self, initial, data):
+        return super().has_changed(self.prepare_value(initial), data)
+
+
 class ConcernForm(StyledForm):
     category = forms.ChoiceField(
         label="What is the concern about?",
@@ -99,12 +149,7 @@ class ConcernForm(StyledForm):
     )
     lat = CoordinateField(label="Latitude", noun="latitude", example="51.4613")
     lng = CoordinateField(label="Longitude", noun="longitude", example="-0.1156")
-    times_unsafe = forms.ChoiceField(
-        label="When does it feel unsafe?",
-        choices=Concern.TimeOfDay.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose when it feels unsafe"},
-    )
+    times_unsafe = TimesUnsafeField()
     description = LengthCheckedCharField(
         noun="The description",
         label="What makes it feel unsafe?",
@@ -113,9 +158,27 @@ class ConcernForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Describe what makes it feel unsafe"},
     )
+    # Offered once the text looks as if it names someone (names_someone); see asks_to_confirm.
+    confirm_names_nobody = forms.BooleanField(
+        label="I have checked: this concern does not name or identify a person",
+        required=False,
+    )
+    FREE_TEXT = ("location_text", "description")
+
+    name_warning = False
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        """Show the confirmation box: the text was flagged, or she has already ticked it."""
+        return self.name_warning or bool(self["confirm_names_nobody"].value())
 
     def clean(self):
         data = super().clean()
+        if not data.get("confirm_names_nobody"):
+            for name in self.FREE_TEXT:
+                if name in data and names_someone(data[name]):
+                    self.add_error(name, MAY_NAME_SOMEONE)
+                    self.name_warning = True
         lat, lng = data.get("lat"), data.get("lng")
         if "lat" in self.errors or "lng" in self.errors:
             return data
@@ -137,7 +200,7 @@ class ConcernForm(StyledForm):
         return NewConcern(
             category=data["category"],
             location_text=data["location_text"],
-            times_unsafe=data["times_unsafe"],
+            times_unsafe=tuple(data["times_unsafe"]),
             description=data["description"],
             lat=data["lat"],
             lng=data["lng"],

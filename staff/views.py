@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings.ics import officer_feed
 from bookings.models import Booking
+from concerns.models import Debrief
 from concerns.services import (
     can_debrief,
     complete_debrief,
@@ -31,7 +32,14 @@ from patrols.services import LONDON, is_walk_team
 from patrols.welfare import finish_walk, is_welfare_open, start_walk
 from walkandtalk.forms import ErrorSummary, error_links
 
-from .forms import MAX_CONCERNS_PER_DEBRIEF, AttendanceForm, ConcernForm, ConcernFormSet
+from .forms import (
+    MAX_CONCERNS_PER_DEBRIEF,
+    AttendanceForm,
+    ConcernForm,
+    ConcernFormSet,
+    TimesUnsafeField,
+    WalkInsForm,
+)
 
 RECENT_DAYS = 7
 # Her calendar feed keeps the walks of the last this many days, as well as those to come.
@@ -244,8 +252,9 @@ def briefing(request, code):
     return render(request, "patrols/staff_briefing.html", context)
 
 
-def _debrief_page(request, walk, state, attendance_form, formset, *, errors=(), status=200):
-    links = list(errors) + error_links(attendance_form)
+def _debrief_page(request, walk, state, forms, *, errors=(), status=200):
+    attendance_form, walk_ins_form, formset = forms
+    links = list(errors) + error_links(attendance_form) + error_links(walk_ins_form)
     for n, form in enumerate(formset.forms, start=1):
         links += error_links(form, prefix=f"Concern {n}: ")
     links += [("", message) for message in formset.non_form_errors()]
@@ -254,6 +263,7 @@ def _debrief_page(request, walk, state, attendance_form, formset, *, errors=(), 
         "state": state,
         "closes_at": debrief_closes_at(walk),
         "attendance_form": attendance_form,
+        "walk_ins_form": walk_ins_form,
         "formset": formset,
         "error_summary": ErrorSummary(links),
         "logged": walk.concerns.order_by("logged_at", "pk"),
@@ -270,15 +280,21 @@ def _with_another_concern(data, bookings):
     except ValueError:
         total = 1
     total = max(0, min(total, MAX_CONCERNS_PER_DEBRIEF))
+
+    def typed(n, name, field):  # every box ticked, or the one value
+        key = f"concerns-{n}-{name}"
+        return data.getlist(key) if isinstance(field, TimesUnsafeField) else data.get(key, "")
+
     initial = [
-        {name: data.get(f"concerns-{i}-{name}", "") for name in ConcernForm.base_fields}
-        for i in range(total)
+        {name: typed(n, name, field) for name, field in ConcernForm.base_fields.items()}
+        for n in range(total)
     ]
     if total < MAX_CONCERNS_PER_DEBRIEF:
         initial.append({})
     marked = {key: value for key, value in data.items() if key.startswith("booking_")}
     return (
         AttendanceForm(bookings=bookings, initial=marked),
+        WalkInsForm(initial={"walk_ins": data.get("walk_ins", "")}),
         ConcernFormSet(prefix="concerns", initial=initial),
     )
 
@@ -304,40 +320,51 @@ def debrief(request, code):
         )
     bookings = list(debrief_bookings(walk))
     if request.method == "GET":
-        attendance_form = AttendanceForm(bookings=bookings)
-        formset = ConcernFormSet(prefix="concerns", initial=[{}])
-        return _debrief_page(request, walk, state, attendance_form, formset)
+        walk_ins = Debrief.objects.filter(walk=walk).values_list("walk_ins", flat=True).first()
+        forms = (
+            AttendanceForm(bookings=bookings),
+            WalkInsForm(initial={"walk_ins": walk_ins or 0}),
+            ConcernFormSet(prefix="concerns", initial=[{}]),
+        )
+        return _debrief_page(request, walk, state, forms)
 
     if "add_concern" in request.POST:
-        attendance_form, formset = _with_another_concern(request.POST, bookings)
-        return _debrief_page(request, walk, state, attendance_form, formset)
+        return _debrief_page(request, walk, state, _with_another_concern(request.POST, bookings))
 
     attendance_form = AttendanceForm(request.POST, bookings=bookings)
+    walk_ins_form = WalkInsForm(request.POST)
     formset = ConcernFormSet(request.POST, prefix="concerns")
+    forms = (attendance_form, walk_ins_form, formset)
     errors = []
-    if attendance_form.is_valid() & formset.is_valid():  # both, so every error shows at once
+    # Every form checked (&, not and), so every error shows at once.
+    if attendance_form.is_valid() & walk_ins_form.is_valid() & formset.is_valid():
         try:
             result = complete_debrief(
                 walk=walk,
                 attendance=attendance_form.attendance(),
+                walk_ins=walk_ins_form.cleaned_data["walk_ins"],
                 concerns=formset.new_concerns(),
                 by=request.user,
             )
         except ValidationError as error:
             errors = [("", message) for message in error.messages]
         else:
-            messages.success(request, _debrief_saved(attendance_form.attendance(), result))
+            walk_ins = walk_ins_form.cleaned_data["walk_ins"]
+            messages.success(
+                request, _debrief_saved(attendance_form.attendance(), walk_ins, result)
+            )
             return redirect("staff:debrief", code=walk.code)
-    return _debrief_page(request, walk, state, attendance_form, formset, errors=errors, status=400)
+    return _debrief_page(request, walk, state, forms, errors=errors, status=400)
 
 
-def _debrief_saved(attendance, result) -> str:
+def _debrief_saved(attendance, walk_ins, result) -> str:
     came = sum(1 for status in attendance.values() if status == Booking.Status.ATTENDED)
     concerns = len(result.concerns)
     surveys = result.surveys_queued
     parts = [
         "Debrief saved.",
         f"{came} of {len(attendance)} came." if attendance else "",
+        f"{walk_ins} joined without booking." if walk_ins else "",
         f"{concerns} new concern{pluralize(concerns)} logged.",
         f"The survey will be emailed to {surveys} wom{pluralize(surveys, 'an,en')}."
         if surveys

@@ -98,7 +98,7 @@ def make_concern(**overrides) -> Concern:
         "borough": place,
         "category": Concern.Category.POORLY_LIT,
         "location_text": "The footpath by the railway",
-        "times_unsafe": Concern.TimeOfDay.AFTER_DARK,
+        "times_unsafe": Concern.times_mask([Concern.TimeOfDay.AFTER_DARK]),
         "description": "Street lights out.",
     }
     fields.update(overrides)

@@ -17,7 +17,7 @@ from concerns.services import (
     log_concern,
     record_action,
 )
-from staff.forms import ConcernActionForm
+from staff.forms import ConcernActionForm, TimesUnsafeField
 from walkandtalk.audit import HistoryAdmin
 from walkandtalk.text import PlainTextModelForm
 
@@ -25,6 +25,8 @@ from .patrols import BCUScopedAdmin, BCUScopedStackedInline, BCUScopedTabularInl
 
 
 class ConcernAdminForm(PlainTextModelForm):
+    times_unsafe = TimesUnsafeField(label="When it feels unsafe")
+
     class Meta:
         model = Concern
         fields = [
@@ -44,6 +46,10 @@ class ConcernAdminForm(PlainTextModelForm):
         }
         labels = {"lat": "Latitude", "lng": "Longitude"}
 
+    def clean_times_unsafe(self) -> int:
+        """The boxes ticked, as the model stores them."""
+        return Concern.times_mask(self.cleaned_data["times_unsafe"])
+
     def clean(self):
         data = super().clean()
         lat, lng = data.get("lat"), data.get("lng")
@@ -56,6 +62,21 @@ class ConcernAdminForm(PlainTextModelForm):
                 f"{LONDON_LAT[1]}, longitude {LONDON_LNG[0]} to {LONDON_LNG[1]}).",
             )
         return data
+
+
+class TimesUnsafeFilter(admin.SimpleListFilter):
+    """By a time of day: the concerns that gave it, whatever else they gave."""
+
+    title = "when it feels unsafe"
+    parameter_name = "times_unsafe"
+
+    def lookups(self, request, model_admin):
+        return Concern.TimeOfDay.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Concern.TimeOfDay.values:
+            return queryset.filter(times_unsafe__in=Concern.masks_with(self.value()))
+        return queryset
 
 
 class ActionHistoryInline(BCUScopedTabularInline):
@@ -114,14 +135,14 @@ class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
         "category",
         "location_text",
         "borough",
-        "times_unsafe",
+        "when",
         "status",
         "partner",
         "action_count",
         "logged_at",
     ]
     list_display_links = ["category", "location_text"]
-    list_filter = ["status", "category", "times_unsafe", "partner", "borough", "logged_at"]
+    list_filter = ["status", "category", TimesUnsafeFilter, "partner", "borough", "logged_at"]
     list_select_related = ["borough"]
     search_fields = ["location_text", "description"]
     ordering = ["-logged_at", "pk"]
@@ -129,6 +150,10 @@ class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(number_of_actions=Count("actions"))
+
+    @admin.display(description="when it feels unsafe")
+    def when(self, obj):
+        return obj.get_times_unsafe_display()
 
     @admin.display(description="actions", ordering="number_of_actions")
     def action_count(self, obj):
@@ -169,7 +194,7 @@ class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
             concern=NewConcern(
                 category=data["category"],
                 location_text=data["location_text"],
-                times_unsafe=data["times_unsafe"],
+                times_unsafe=tuple(Concern.times_of(data["times_unsafe"])),
                 description=data["description"],
                 lat=data["lat"],
                 lng=data["lng"],

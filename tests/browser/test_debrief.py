@@ -8,7 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from bookings.models import Booking, Notification
-from concerns.models import Concern, Feedback
+from concerns.models import Concern, Debrief, Feedback
 from concerns.services import record_action
 from patrols.models import Walk
 from tests.browser.conftest import assert_accessible, enter_security_code, live
@@ -59,6 +59,7 @@ def test_an_officer_debriefs_a_walk_with_two_concerns_on_her_phone(page, live_se
 
     page.get_by_role("group", name="Amira Begum").get_by_text("Came", exact=True).click()
     page.get_by_role("group", name="Grace Lewis").get_by_text("Did not come").click()
+    page.get_by_label("How many women joined without booking?").fill("2")
 
     first = page.locator("#concern-0")
     first.get_by_label("What is the concern about?").select_option("poorly_lit")
@@ -66,14 +67,19 @@ def test_an_officer_debriefs_a_walk_with_two_concerns_on_her_phone(page, live_se
     first.get_by_role("button", name="Use my position").click()
     expect(first.get_by_role("status")).to_contain_text("Position added")
     expect(first.get_by_label("Latitude")).to_have_value("51.462600")
-    first.get_by_label("After dark").check()
-    first.get_by_label("What makes it feel unsafe?").fill("Three lamps out along the path.")
+    when = first.get_by_role("group", name="When does it feel unsafe?")
+    when.get_by_label("After dark").check()
+    when.get_by_label("Late at night").check()
+    first.get_by_label("What makes it feel unsafe?").fill(
+        "Three lamps out along the path. Mr Jones at number 4 says it has been months."
+    )
 
     page.get_by_role("button", name="Add another concern").click()
     second = page.locator("#concern-1")
     expect(second.get_by_label("What is the concern about?")).to_be_visible()
     # What she typed before asking for another form is still there.
     expect(first.get_by_label("Latitude")).to_have_value("51.462600")
+    expect(first.get_by_label("Late at night")).to_be_checked()
     second.get_by_label("What is the concern about?").select_option("harassment_group")
     second.get_by_label("Where is it?").fill("Bus stop outside the library")
     second.get_by_label("Latitude").fill("52.4862")  # Birmingham: a typo
@@ -87,14 +93,22 @@ def test_an_officer_debriefs_a_walk_with_two_concerns_on_her_phone(page, live_se
     expect(summary).to_be_focused()
     assert_accessible(page)
     assert not Concern.objects.exists()
+    # The first concern seems to name someone: she is asked to edit it or confirm.
+    summary.get_by_role("link", name="Concern 1: This looks like it may name a person").click()
+    description = first.get_by_label("What makes it feel unsafe?")
+    expect(description).to_be_focused()
+    expect(description).to_have_accessible_description(re.compile("may name a person"))
+    first.screenshot(path="/tmp/debrief-name-warning.png")
+    first.get_by_label("I have checked: this concern does not name or identify a person").check()
     summary.get_by_role("link", name="Concern 2: The position must be in Greater London").click()
     expect(second.get_by_label("Latitude")).to_be_focused()
     second.get_by_label("Latitude").fill("51.4612")
     page.get_by_role("button", name="Complete debrief").click()
 
     expect(page.get_by_role("status").first).to_contain_text(
-        "Debrief saved. 1 of 2 came. 2 new concerns logged."
+        "Debrief saved. 1 of 2 came. 2 joined without booking. 2 new concerns logged."
     )
+    page.screenshot(path="/tmp/debrief-saved.png", full_page=True)
     assert_accessible(page)
     assert Walk.objects.get(pk=walk.pk).status == Walk.Status.COMPLETED
     assert Booking.objects.get(pk=amira.pk).status == Booking.Status.ATTENDED
@@ -103,6 +117,10 @@ def test_an_officer_debriefs_a_walk_with_two_concerns_on_her_phone(page, live_se
         "harassment_group",
         "poorly_lit",
     ]
+    lit = Concern.objects.get(category="poorly_lit")
+    assert Concern.times_of(lit.times_unsafe) == ["after_dark", "late_night"]
+    assert "Mr Jones" in lit.description  # she confirmed it names nobody
+    assert Debrief.objects.get(walk=walk).walk_ins == 2
     assert Notification.objects.filter(kind="feedback").get().booking_id == amira.pk
 
 
@@ -136,7 +154,7 @@ def test_the_survey_and_the_public_page_pass_axe(page, live_server, walk):
         borough=walk.borough,
         category="poorly_lit",
         location_text="Footpath by the railway",
-        times_unsafe="after_dark",
+        times_unsafe=Concern.times_mask(["after_dark"]),
         description="Lamps out.",
     )
     record_action(

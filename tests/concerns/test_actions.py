@@ -214,13 +214,14 @@ def test_an_inspector_adds_a_concern_raised_outside_a_walk(client, inspector):
             "location_text": "Burgess Park, the canal path",
             "lat": "",
             "lng": "",
-            "times_unsafe": "evening",
+            "times_unsafe": ["evening", "late_night"],
             "description": "Raised at a ward panel meeting.",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     concern = Concern.objects.get()
     assert (concern.bcu.code, concern.walk, concern.logged_by) == ("AS", None, inspector)
+    assert Concern.times_of(concern.times_unsafe) == ["evening", "late_night"]
 
 
 def test_a_concern_added_in_the_admin_must_be_in_london(client, inspector):

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.urls import reverse
 
 from bookings.models import Booking, Notification
-from concerns.models import Concern
+from concerns.models import Concern, Debrief
 from concerns.services import NewConcern, complete_debrief
 from patrols.models import Walk
 from tests.factories import (
@@ -322,7 +322,7 @@ def test_everyone_on_the_list_must_be_marked(client, walk, officer_user, booking
 def test_every_error_on_the_page_is_listed_at_once(client, walk, officer_user, bookings):
     login_staff(client, officer_user)
     response = client.post(
-        url(walk), post_data(bookings, [None, "attended"], concerns=[{"times_unsafe": ""}])
+        url(walk), post_data(bookings, [None, "attended"], concerns=[{"times_unsafe": []}])
     )
     html = response.content.decode()
     assert html.index("Choose whether Amira Begum came") < html.index(
@@ -356,9 +356,9 @@ def test_add_another_concern_keeps_what_was_typed_and_adds_a_blank_one(
 
 
 def test_nothing_is_saved_when_the_service_refuses_one_concern(walk, officer_user, bookings):
-    good = NewConcern("poorly_lit", "The underpass", "after_dark", "Dark.")
+    good = NewConcern("poorly_lit", "The underpass", ("after_dark",), "Dark.")
     outside = NewConcern(
-        "isolated", "Birmingham", "evening", "Far away.", Decimal("52.48"), Decimal("-1.89")
+        "isolated", "Birmingham", ("evening",), "Far away.", Decimal("52.48"), Decimal("-1.89")
     )
     with pytest.raises(ValidationError) as error:
         complete_debrief(
@@ -380,7 +380,7 @@ def test_nothing_is_saved_when_queueing_the_survey_fails(walk, officer_user, boo
         complete_debrief(
             walk=walk,
             attendance={b.pk: "attended" for b in bookings},
-            concerns=[NewConcern("poorly_lit", "The underpass", "after_dark", "Dark.")],
+            concerns=[NewConcern("poorly_lit", "The underpass", ("after_dark",), "Dark.")],
             by=officer_user,
         )
     assert_nothing_saved(walk, bookings)
@@ -549,7 +549,9 @@ def test_two_officers_completing_the_debrief_at_once_queue_one_survey_per_woman(
             complete_debrief(
                 walk=walk,
                 attendance=attendance,
-                concerns=[NewConcern("isolated", place, "evening", "Nobody about.")],
+                concerns=[
+                    NewConcern("isolated", place, ("evening", "after_dark"), "Nobody about.")
+                ],
                 by=user,
             )
         except Exception as error:  # noqa: BLE001 - reported below
@@ -586,3 +588,163 @@ def test_the_debrief_page_takes_the_same_number_of_queries_for_more_women_and_co
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url(walk))
     assert b"Place 11" in response.content
+
+
+# --- Women who joined without booking -------------------------------------------------------
+
+
+def test_walk_ins_are_saved_on_the_walks_debrief_and_shown_again_when_reopened(
+    client, walk, officer_user, bookings
+):
+    login_staff(client, officer_user)
+    response = client.post(url(walk), post_data(bookings, ["attended", "no_show"], walk_ins="2"))
+    assert response.status_code == 302
+    assert Debrief.objects.get(walk=walk).walk_ins == 2
+
+    page = client.get(url(walk))
+    assert b"Debrief saved. 1 of 2 came. 2 joined without booking." in page.content
+    assert 'value="2"' in input_tag(page.content.decode(), "id_walk_ins")
+
+    client.post(url(walk), post_data(bookings, walk_ins="3"))
+    assert Debrief.objects.get(walk=walk).walk_ins == 3  # corrected, still one record
+
+
+def test_walk_ins_left_blank_are_none(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    assert 'value="0"' in input_tag(client.get(url(walk)).content.decode(), "id_walk_ins")
+    client.post(url(walk), post_data(bookings, walk_ins=""))
+    assert Debrief.objects.get(walk=walk).walk_ins == 0
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("-1", "The number of women who joined without booking cannot be below 0"),
+        ("51", "The number of women who joined without booking must be 50 or fewer"),
+        ("two", "Enter how many women joined without booking as a number, like 2"),
+    ],
+)
+def test_walk_ins_that_are_not_a_sensible_number_are_an_error(
+    client, walk, officer_user, bookings, typed, message
+):
+    login_staff(client, officer_user)
+    response = client.post(url(walk), post_data(bookings, walk_ins=typed))
+    assert response.status_code == 400
+    assert f'<a href="#id_walk_ins">{message}</a>' in response.content.decode()
+    assert not Debrief.objects.exists()
+    assert Walk.objects.get(pk=walk.pk).status == Walk.Status.SCHEDULED
+
+
+@pytest.mark.parametrize("walk_ins", [-1, 51])
+def test_the_service_refuses_walk_ins_out_of_range(walk, officer_user, walk_ins):
+    with pytest.raises(ValidationError) as caught:
+        complete_debrief(walk=walk, attendance={}, concerns=[], by=officer_user, walk_ins=walk_ins)
+    assert caught.value.code == "bad_walk_ins"
+    assert not Debrief.objects.exists()
+
+
+def test_the_database_refuses_more_walk_ins_than_the_bound(walk):
+    with pytest.raises(IntegrityError):
+        Debrief.objects.create(walk=walk, walk_ins=51)
+
+
+# --- A concern that may name someone ---------------------------------------------------------
+
+MAY_NAME = (
+    "This looks like it may name a person. Concerns must not identify anyone. Edit it, or "
+    "confirm it does not name a person."
+)
+
+
+def test_a_description_that_may_name_someone_is_shown_again_with_a_warning(
+    client, walk, officer_user, bookings
+):
+    login_staff(client, officer_user)
+    response = client.post(
+        url(walk), post_data(bookings, concerns=[{"description": "Mr Jones shouts at women."}])
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<a href="#id_concerns-0-description">Concern 1: {MAY_NAME}</a>' in html
+    assert 'aria-describedby="id_concerns-0-description_helptext' in html
+    assert "id_concerns-0-description_error" in html
+    box = input_tag(html, "id_concerns-0-confirm_names_nobody")
+    assert 'type="checkbox"' in box and "checked" not in box
+    assert not Concern.objects.exists()
+    assert Walk.objects.get(pk=walk.pk).status == Walk.Status.SCHEDULED
+
+
+def test_the_confirmation_box_is_not_offered_before_a_warning(client, walk, officer_user):
+    login_staff(client, officer_user)
+    assert b"confirm_names_nobody" not in client.get(url(walk)).content
+
+
+def test_once_she_confirms_it_names_nobody_it_is_saved(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"description": "Mr Jones shouts at women.", "confirm_names_nobody": "on"}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 302
+    assert Concern.objects.get().description == "Mr Jones shouts at women."
+
+
+def test_once_she_edits_the_name_away_it_is_saved(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"description": "A man shouts at women."}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 302
+    assert Concern.objects.get().description == "A man shouts at women."
+
+
+def test_a_location_that_may_name_someone_is_warned_about_too(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"location_text": "Outside the flat of a man called Dave"}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 400
+    assert f'<a href="#id_concerns-0-location_text">Concern 1: {MAY_NAME}</a>' in (
+        response.content.decode()
+    )
+
+
+# --- When it feels unsafe: several answers -----------------------------------------------------
+
+
+def test_every_time_ticked_is_saved(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"times_unsafe": ["evening", "late_night"]}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 302
+    assert Concern.times_of(Concern.objects.get().times_unsafe) == ["evening", "late_night"]
+    assert b"(evening, late at night)" in client.get(url(walk)).content
+
+
+def test_the_times_are_boxes_in_a_fieldset_with_a_legend_and_hint(client, walk, officer_user):
+    login_staff(client, officer_user)
+    html = client.get(url(walk)).content.decode()
+    assert '<legend class="form-label">When does it feel unsafe?</legend>' in html
+    assert "Select all that apply." in html
+    assert 'type="checkbox" name="concerns-0-times_unsafe" value="after_dark"' in html
+
+
+def test_a_time_not_on_the_list_is_an_error(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    concern = {"times_unsafe": ["evening", "dawn"]}
+    response = client.post(url(walk), post_data(bookings, concerns=[concern]))
+    assert response.status_code == 400
+    assert not Concern.objects.exists()
+
+
+def test_add_another_concern_keeps_every_box_ticked(client, walk, officer_user, bookings):
+    login_staff(client, officer_user)
+    data = post_data(bookings, concerns=[{"times_unsafe": ["daytime", "after_dark"]}])
+    html = client.post(url(walk), {**data, "add_concern": "1"}).content.decode()
+    ticked = ["checked" in input_tag(html, f"id_concerns-0-times_unsafe_{n}") for n in range(4)]
+    assert ticked == [True, False, True, False]  # daytime, evening, after dark, late at night
+
+
+@pytest.mark.parametrize("times", [(), "after_dark", ("after_dark", "dawn")])
+def test_the_service_refuses_no_time_a_bare_string_or_an_unknown_time(walk, officer_user, times):
+    concern = NewConcern("poorly_lit", "The underpass", times, "Dark.")
+    with pytest.raises(ValidationError) as error:
+        complete_debrief(walk=walk, attendance={}, concerns=[concern], by=officer_user)
+    assert error.value.code == "bad_time"
+    assert not Concern.objects.exists()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookings.models import Booking
-from concerns.models import Concern, ConcernStatus, Partner
+from concerns.models import Concern, ConcernStatus, Debrief, Partner
 from patrols.models import BCU, Walk
 from reports import queries as reports
 from tests.factories import (
@@ -69,22 +69,32 @@ def test_walk_figures_count_walks_held_cancelled_and_who_came():
     held = make_walk(starts_at=at(3, 10, 18), status=Walk.Status.COMPLETED)
     for status in ["attended", "attended", "attended", "no_show", "cancelled"]:
         make_booking(walk=held, status=status)
+    # Added once, not once per booking on the walk.
+    Debrief.objects.create(walk=held, walk_ins=2)
     not_debriefed = make_walk(starts_at=at(4, 2, 18))  # held, attendance not recorded yet
     make_booking(walk=not_debriefed, status=Booking.Status.CONFIRMED)
     cancelled = make_walk(starts_at=at(4, 5, 18), status=Walk.Status.CANCELLED)
     make_booking(walk=cancelled, status=Booking.Status.CANCELLED)
-    make_walk(starts_at=at(2, 20, 18), status=Walk.Status.COMPLETED)  # before the period
+    Debrief.objects.create(walk=cancelled, walk_ins=7)  # not held: nobody walked
+    before = make_walk(starts_at=at(2, 20, 18), status=Walk.Status.COMPLETED)
+    Debrief.objects.create(walk=before, walk_ins=9)  # before the period
     second = make_walk(starts_at=at(4, 20, 7), status=Walk.Status.COMPLETED)
     make_booking(walk=second, status=Booking.Status.ATTENDED)
     make_booking(walk=second, status=Booking.Status.NO_SHOW)
+    Debrief.objects.create(walk=second, walk_ins=1)
+    nobody_booked = make_walk(starts_at=at(4, 22, 7), status=Walk.Status.COMPLETED)
+    Debrief.objects.create(walk=nobody_booked, walk_ins=3)
 
     figures = reports.walk_figures(spring())
 
     assert figures == {
-        "held": 3,
+        "held": 4,
         "cancelled": 1,
         "attended": 4,
+        "walk_ins": 6,
+        "walked": 10,
         "no_shows": 2,
+        # Of the places booked: walk-ins had none.
         "attendance_rate": pytest.approx(4 / 6),
     }
 
@@ -100,6 +110,8 @@ def test_walk_figures_with_no_walks_have_no_attendance_rate():
         "held": 0,
         "cancelled": 0,
         "attended": 0,
+        "walk_ins": 0,
+        "walked": 0,
         "no_shows": 0,
         "attendance_rate": None,
     }
@@ -235,7 +247,7 @@ def test_concerns_by_category_are_grouped_environmental_behavioural_and_other():
 
 def test_concerns_by_time_of_day_list_every_time_in_order():
     for when in ["after_dark", "after_dark", "late_night"]:
-        concern(at(4, 1), times_unsafe=when)
+        concern(at(4, 1), times_unsafe=Concern.times_mask([when]))
 
     rows = reports.concerns_by_time_of_day(spring())
 
@@ -245,6 +257,22 @@ def test_concerns_by_time_of_day_list_every_time_in_order():
         ("after_dark", 2),
         ("late_night", 1),
     ]
+
+
+def test_a_concern_with_several_times_of_day_counts_under_each():
+    concern(at(4, 1), times_unsafe=Concern.times_mask(["evening", "after_dark", "late_night"]))
+    concern(at(4, 2), times_unsafe=Concern.times_mask(["after_dark"]))
+    concern(at(4, 3), times_unsafe=Concern.times_mask(["daytime", "late_night"]))
+
+    rows = reports.concerns_by_time_of_day(spring())
+
+    assert [(r["key"], r["count"]) for r in rows] == [
+        ("daytime", 1),
+        ("evening", 1),
+        ("after_dark", 2),
+        ("late_night", 2),
+    ]
+    assert reports.concern_figures(spring())["logged"] == 3  # each concern once
 
 
 def test_concerns_by_status_list_every_status():

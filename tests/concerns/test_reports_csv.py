@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from concerns.models import ConcernStatus, Partner
+from concerns.models import Concern, ConcernStatus, Partner
 from reports import queries as reports
 from tests.factories import (
     borough,
@@ -84,7 +84,7 @@ def test_a_row_holds_the_concern_in_words_with_its_first_action(london_commander
         logged_at=datetime(2026, 6, 3, 0, 30, tzinfo=LONDON),  # 23:30 on 2 June in UTC
         category="harassment_group",
         location_text="Bus station, stand K",
-        times_unsafe="late_night",
+        times_unsafe=Concern.times_mask(["late_night", "after_dark"]),
         description="A group by the stand shout at women waiting.",
         lat=Decimal("51.462311"),
         lng=Decimal("-0.114952"),
@@ -108,7 +108,7 @@ def test_a_row_holds_the_concern_in_words_with_its_first_action(london_commander
         "Location": "Bus station, stand K",
         "Latitude (approx.)": "51.462",
         "Longitude (approx.)": "-0.115",  # a number, so no quote in front
-        "When it feels unsafe": "Late at night",
+        "When it feels unsafe": "After dark; Late at night",  # one column, every answer
         "What was said": "A group by the stand shout at women waiting.",
         "Status": "Referred to a partner",
         "Partner": "Transport for London",

@@ -9,7 +9,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from concerns.models import ConcernStatus, Partner
+from concerns.models import ConcernStatus, Debrief, Partner
 from tests.factories import (
     borough,
     login_staff,
@@ -242,6 +242,7 @@ def test_the_page_shows_each_headline_figure(london_commander):
     walk = make_walk(starts_at=days_ago(20), status="completed")
     make_feedback(make_booking(walk=walk, status="attended"))
     make_booking(walk=walk, status="no_show")
+    Debrief.objects.create(walk=walk, walk_ins=2)
     make_request(created_at=days_ago(30), decided_at=days_ago(27), status="scheduled")
     concern = make_concern(logged_at=days_ago(40), status=ConcernStatus.REFERRED)
     make_action(concern, at=days_ago(38), status=ConcernStatus.REFERRED, partner=Partner.TFL)
@@ -252,7 +253,7 @@ def test_the_page_shows_each_headline_figure(london_commander):
     shown = {i["label"]: i["value"] for s in response.context["sections"] for i in s["items"]}
     assert shown == {
         "Walks held": "1",
-        "Women who walked": "1",
+        "Women who walked": "3",
         "Attendance rate": "50%",
         "No-shows": "1",
         "Walks cancelled by the police": "0",
@@ -267,6 +268,8 @@ def test_the_page_shows_each_headline_figure(london_commander):
         "Change in confidence in the police": "+1.0",
     }
     assert "Transport for London" in response.text
+    assert "Places taken and kept (1), and women who joined without booking (2)." in response.text
+    assert "It is counted under each, so these can add up to more" in response.text
 
 
 def test_each_headline_figure_is_compared_with_the_previous_period_of_the_same_length(
@@ -346,6 +349,7 @@ def _fill(n: int):
             make_action(concern, at=days_ago(i % 80), partner=Partner.PARKS)
         walk = make_walk(starts_at=days_ago(1 + i % 80), status="completed")
         make_feedback(make_booking(walk=walk, status="attended"))
+        Debrief.objects.create(walk=walk, walk_ins=i % 3)
         make_request(created_at=days_ago(1 + i % 80))
 
 

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from concerns.models import ConcernStatus, Partner
+from concerns.models import Concern, ConcernStatus, Debrief, Partner
 from reports import queries as reports
 from tests.factories import (
     borough,
@@ -49,6 +49,7 @@ def report_figures() -> dict:
     walk = make_walk(starts_at=days_ago(20), status="completed")
     make_feedback(make_booking(walk=walk, status="attended"))
     make_booking(walk=walk, status="no_show")
+    Debrief.objects.create(walk=walk, walk_ins=2)
     # Four answers (2, 5, 9 and 30 hours): the median is halfway between the middle two.
     for hours, status in [(2, "scheduled"), (5, "declined"), (9, "scheduled"), (30, "declined")]:
         make_request(
@@ -61,7 +62,11 @@ def report_figures() -> dict:
         concern = make_concern(logged_at=days_ago(logged), status=ConcernStatus.REFERRED)
         make_action(concern, at=days_ago(first), status=ConcernStatus.REFERRED, partner=Partner.TFL)
     make_action(concern, at=days_ago(1), status=ConcernStatus.ACTIONED)
-    make_concern(logged_at=days_ago(35), borough=borough("westminster"))
+    make_concern(
+        logged_at=days_ago(35),
+        borough=borough("westminster"),
+        times_unsafe=Concern.times_mask(["evening", "after_dark"]),
+    )
     # The previous period (14 November 2025 to 28 February 2026): a walk, a concern acted on
     # after 3 days, a request answered in 4 hours.
     before = make_walk(starts_at=days_ago(150), status="completed")
@@ -73,6 +78,7 @@ def report_figures() -> dict:
     with reports.snapshot():
         figures = {
             "headline": reports.headline(f),
+            "by_time": reports.concerns_by_time_of_day(f),
             "previous": reports.headline(f.previous_period()),
             "by_month": reports.concerns_by_month(f),
             "survey_by_month": reports.survey_by_month(f),
@@ -123,6 +129,9 @@ def test_every_report_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path, cl
 
     assert on_sqlite["figures"] == figures
     headline = figures["headline"]
+    assert headline["walks"]["walked"] == 3  # one place kept, two walk-ins
+    # Four concerns after dark (the default), one of them in the evening too.
+    assert [row["count"] for row in figures["by_time"]] == [0, 1, 4, 0]
     assert headline["requests"]["median_time_to_answer"] == "7:00:00"  # (5 + 9) / 2 hours
     assert headline["actions"]["median_time_to_first_action"] == "2 days, 12:00:00"
     assert figures["previous"]["actions"]["median_time_to_first_action"] == "3 days, 0:00:00"

@@ -22,7 +22,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.models import Booking, Channel, Notification, WalkMessage, WalkRequest
-from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
+from concerns.models import (
+    ALL_TIMES,
+    Concern,
+    ConcernAction,
+    ConcernStatus,
+    Debrief,
+    Feedback,
+    Partner,
+)
 from patrols.models import BCU, Borough, Officer, RosterAssignment, Unavailability, Walk
 from walkandtalk.db import statement_timeout
 
@@ -362,6 +370,10 @@ class Command(BaseCommand):
                                 "submitted_at": walk.ends_at + timedelta(days=1),
                             },
                         )
+                # Women who joined without booking, recorded at the debrief.
+                Debrief.objects.update_or_create(
+                    walk=walk, defaults={"walk_ins": self.rng.choice([0, 0, 1, 2])}
+                )
                 if walk.concerns.exists():
                     continue
                 for n in range(self.rng.randint(1, 3)):
@@ -378,7 +390,9 @@ class Command(BaseCommand):
             category=category,
             location_text=f"{LOCATION_PLACES[seq % len(LOCATION_PLACES)]}, "
             f"near {walk.meeting_point.split(',')[0]}",
-            times_unsafe=self.rng.choice(Concern.TimeOfDay.values),
+            times_unsafe=Concern.times_mask(
+                self.rng.sample(Concern.TimeOfDay.values, self.rng.choice([1, 1, 2]))
+            ),
             description=CONCERN_TEXTS[category],
             logged_at=logged_at,
         )
@@ -459,7 +473,7 @@ class Command(BaseCommand):
                         borough=borough,
                         category=categories[n % len(categories)],
                         location_text=f"{LOCATION_PLACES[n % len(LOCATION_PLACES)]}, {borough}",
-                        times_unsafe=Concern.TimeOfDay.values[n % 4],
+                        times_unsafe=1 + n % ALL_TIMES,  # every set of times in turn
                         description=CONCERN_TEXTS[categories[n % len(categories)]],
                         status=ConcernStatus.values[n % len(ConcernStatus.values)],
                         logged_at=now - timedelta(minutes=n % (365 * 24 * 60)),
