@@ -133,9 +133,14 @@ class Concern(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     logged_at = models.DateTimeField(default=timezone.now)
+    # When the first of its actions was taken (None until one is): a fact about its actions,
+    # stored so the reports read it from the concern. Kept by concerns.rollup whenever an
+    # action is saved or deleted; never set by hand. Left out of the audit history, which
+    # has the actions themselves.
+    first_action_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ConcernQuerySet.as_manager()
-    history = HistoricalRecords()  # audit: who changed what, when
+    history = HistoricalRecords(excluded_fields=["first_action_at"])  # audit: who, what, when
 
     class Meta:
         ordering = ["-logged_at", "pk"]
@@ -174,6 +179,7 @@ class Concern(models.Model):
                     "times_unsafe",
                     "status",
                     "location_text",
+                    "first_action_at",
                 ],
                 name="concern_report_covering",
             ),
