@@ -29,6 +29,7 @@ from django.utils import timezone
 from concerns.management.commands.seed_demo import LOCATION_PLACES
 from concerns.models import ALL_TIMES, Concern, ConcernStatus
 from patrols.models import Borough, Walk
+from walkandtalk.db import statement_timeout
 
 from . import data, stack
 
@@ -181,7 +182,8 @@ def csv_export(port: int, path: str, cookie: str, server: stack.Service) -> dict
 
 
 def run(ctx) -> dict:
-    filled = fill()
+    with statement_timeout(0):  # minutes of bulk writes, past a web request's timeout
+        filled = fill()
     total = Concern.objects.count()
     print(f"  {total:,} concerns (added {filled['added']:,} in {filled['seconds']:.0f} s)")
     session_key = data.staff_session(
