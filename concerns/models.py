@@ -308,3 +308,43 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"Feedback on {self.booking}"
+
+
+class ConcernDay(models.Model):
+    """The concerns logged on one day (London time) in one borough (of one BCU) in one
+    category, counted: in all, by where they stand now (one column per status) and by each
+    time of day they gave (a concern that gave several counts in each). The commander reports
+    sum these rows for a period instead of counting its concerns; concerns.rollup keeps them
+    (see there for why and how). Counts only: never a position, a place's words or a date
+    finer than the day."""
+
+    bcu_path = "bcu"
+
+    day = models.DateField()
+    bcu = models.ForeignKey(BCU, on_delete=models.CASCADE, related_name="+", verbose_name="BCU")
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=24, choices=Concern.Category.choices)
+    concerns = models.PositiveIntegerField(default=0)
+    # One column per ConcernStatus value and per TimeOfDay value, named after it
+    # (tests/concerns/test_rollup.py checks that every one has its column).
+    open = models.PositiveIntegerField(default=0)
+    referred = models.PositiveIntegerField(default=0)
+    actioned = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    no_action = models.PositiveIntegerField(default=0)
+    daytime = models.PositiveIntegerField(default=0)
+    evening = models.PositiveIntegerField(default=0)
+    after_dark = models.PositiveIntegerField(default=0)
+    late_night = models.PositiveIntegerField(default=0)
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "bcu", "borough", "category"], name="concern_day_one_row_per_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concerns} concerns on {self.day}"

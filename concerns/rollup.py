@@ -1,19 +1,149 @@
 """Facts about concerns kept for the commander reports, so a report reads them rather than
 computing them again from every concern and action: each concern's first action's time
-(`Concern.first_action_at`).
+(`Concern.first_action_at`), and the concerns counted by day (`ConcernDay`).
 
-One owner: every save or delete of an action, through any path (record_action, the admin, the
-shell, a test's factory), reaches `action_changed` through the model signals registered here,
-inside the same transaction as the write. Bulk writes that send no signals (bulk_create,
-update(), raw SQL: seed_demo's volume and the benchmarks' data) call `rebuild()` afterwards.
+**Kept in the same transaction as the write, by one owner.** Every save or delete of a concern
+or an action, through any path (log_concern, the debrief, record_action, the admin's edit and
+delete, the shell, a test's factory), reaches this module through the model signals registered
+here, inside the transaction of that write: a report never reads counts that disagree with the
+concerns, and there is no sweep, lag or "figures up to N minutes old" to explain. Bulk writes
+that send no signals (bulk_create, update(), raw SQL: seed_demo's volume, the benchmarks' data)
+call `rebuild()` afterwards. Privacy's erasure and purge never change a concern (concerns hold
+no one's identity), so they have nothing to tell the counts.
+
+**A day is recounted, not incremented.** A write recounts the rows of the London day and
+borough of the concern it touched (`refresh`) from the concerns themselves: tens of concerns
+at a million a year, through the (borough, logged_at) index, and an idempotent result
+whatever happened before, so a missed or doubled signal cannot leave a count drifting. Two
+writers on the same day take turns on a transaction-level advisory lock (PostgreSQL; SQLite
+writes one at a time anyway), so the second recounts after the first has committed and counts
+both.
+
+**What is counted, and what is not.** The rows are keyed by what a report filters on (day,
+BCU, borough, category) and hold what it sums (in all, by status, by time of day): every count
+on the page is a sum of these rows, and "open for more than 30 days" adds, for its one partial
+day, a count of the concerns themselves. Medians are not sums: the median time to the first
+action is not kept here. A histogram of durations in fixed buckets could only approximate
+the figure the page shows (to the hour, or to a tenth of a day), and at a million concerns a
+day's cells hold a few concerns each, so it would have as many rows as the concerns; instead
+the time of each concern's first action is stored on the concern and the covering index
+carries it, so the median reads one index, with no join to the actions.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, Min, OuterRef, Subquery
-from django.db.models.signals import post_delete, post_save
+from django.db import connection, transaction
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
+from django.db.models.signals import post_delete, post_init, post_save
+from django.utils import timezone
 
-from .models import Concern, ConcernAction
+from .models import Concern, ConcernAction, ConcernDay, ConcernStatus
+
+LONDON = ZoneInfo("Europe/London")
+# The first key of the advisory locks taken here (the second is the day): any number no other
+# part of the project uses.
+DAY_LOCK = 7_401
+BATCH = 2000
+
+
+def local_midnight(day: date) -> datetime:
+    """The first moment of a London calendar day, whatever the clocks do."""
+    return datetime.combine(day, time.min, tzinfo=LONDON)
+
+
+def london_day(moment: datetime) -> date:
+    return timezone.localtime(moment, LONDON).date()
+
+
+Cell = tuple[date, int]  # a London day and a borough's id
+
+
+def logged_in(cells: Iterable[Cell]) -> Q:
+    """Concerns logged on one of these London days in its borough."""
+    q = Q(pk__in=[])
+    for day, borough in cells:
+        q |= Q(
+            borough_id=borough,
+            logged_at__gte=local_midnight(day),
+            logged_at__lt=local_midnight(day + timedelta(days=1)),
+        )
+    return q
+
+
+def _models(apps=None):
+    """Concern and ConcernDay: as they are now, or as a migration's `apps` has them."""
+    if apps is None:
+        return Concern, ConcernDay
+    return apps.get_model("concerns", "Concern"), apps.get_model("concerns", "ConcernDay")
+
+
+def day_counts(condition: Q | None = None, apps=None) -> Iterator[ConcernDay]:
+    """The ConcernDay rows of the concerns meeting `condition` (all of them if None), unsaved,
+    from one grouped query read a chunk at a time."""
+    concern_model, day_model = _models(apps)
+    statuses = {s: Count("pk", filter=Q(status=s)) for s in ConcernStatus.values}
+    times = {
+        t: Count("pk", filter=Q(times_unsafe__in=Concern.masks_with(t)))
+        for t in Concern.TimeOfDay.values
+    }
+    rows = concern_model.objects.order_by()
+    if condition is not None:
+        rows = rows.filter(condition)
+    grouped = (
+        rows.annotate(day=TruncDate("logged_at", tzinfo=LONDON))
+        .values("day", "bcu", "borough", "category")
+        .annotate(counted=Count("pk"), **statuses, **times)
+    )
+    for row in grouped.iterator(chunk_size=BATCH):
+        yield day_model(
+            day=row.pop("day"),
+            bcu_id=row.pop("bcu"),
+            borough_id=row.pop("borough"),
+            category=row.pop("category"),
+            concerns=row.pop("counted"),
+            **row,
+        )
+
+
+def _lock_days(days: list[date]) -> None:
+    """Writers of the same day take turns until the end of their transactions."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for day in days:  # in order, so two writers of several days cannot deadlock
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [DAY_LOCK, day.toordinal()])
+
+
+def refresh(cells: Iterable[Cell]) -> None:
+    """Recount the ConcernDay rows of these (London day, borough) cells from the concerns:
+    the one function every write of a concern reaches, inside its transaction."""
+    cells = sorted(set(cells))
+    if not cells:
+        return
+    with transaction.atomic():
+        _lock_days(sorted({day for day, _ in cells}))
+        stale = Q(pk__in=[])
+        for day, borough in cells:
+            stale |= Q(day=day, borough_id=borough)
+        ConcernDay.objects.filter(stale).delete()
+        ConcernDay.objects.bulk_create(list(day_counts(logged_in(cells))))
+
+
+def rebuild_days(apps=None) -> int:
+    """Every ConcernDay row again from all the concerns (after bulk writes, and by the
+    migration that added them, with its `apps`). Returns the number of rows."""
+    _, day_model = _models(apps)
+    made = 0
+    with transaction.atomic():
+        day_model.objects.all().delete()
+        rows = day_counts(apps=apps)
+        while batch := list(islice(rows, BATCH)):
+            made += len(day_model.objects.bulk_create(batch))
+    return made
 
 
 def _earliest_action():
@@ -48,10 +178,33 @@ def rebuild_first_actions() -> int:
 
 def rebuild() -> None:
     """Every stored report fact from the concerns and actions themselves."""
-    rebuild_first_actions()
+    with transaction.atomic():
+        rebuild_first_actions()
+        rebuild_days()
 
 
-# --- The signals: the one path every write of an action takes ------------------------------
+# --- The signals: the one path every write of a concern or an action takes -----------------
+
+
+def _cell(concern: Concern) -> Cell | None:
+    logged_at, borough = concern.__dict__.get("logged_at"), concern.__dict__.get("borough_id")
+    if logged_at is None or borough is None:
+        return None
+    return london_day(logged_at), borough
+
+
+def concern_loaded(sender, instance: Concern, **kwargs) -> None:
+    """Remember the day and borough of a concern as read, so that moving it to another
+    recounts the one it left too."""
+    instance._rollup_cell = _cell(instance)
+
+
+def concern_changed(sender, instance: Concern, **kwargs) -> None:
+    """A concern was saved or deleted: recount its day in its borough (and the one it left,
+    if it moved)."""
+    cells = {_cell(instance), getattr(instance, "_rollup_cell", None)} - {None}
+    refresh(cells)
+    instance._rollup_cell = _cell(instance)
 
 
 def action_changed(sender, instance: ConcernAction, **kwargs) -> None:
@@ -61,5 +214,8 @@ def action_changed(sender, instance: ConcernAction, **kwargs) -> None:
 
 
 def register() -> None:
+    post_init.connect(concern_loaded, sender=Concern, dispatch_uid="rollup-concern-loaded")
+    post_save.connect(concern_changed, sender=Concern, dispatch_uid="rollup-concern-saved")
+    post_delete.connect(concern_changed, sender=Concern, dispatch_uid="rollup-concern-deleted")
     post_save.connect(action_changed, sender=ConcernAction, dispatch_uid="rollup-action-saved")
     post_delete.connect(action_changed, sender=ConcernAction, dispatch_uid="rollup-action-deleted")

@@ -10,7 +10,7 @@ midnight on 1 March up to (not including) local midnight on 1 April, whatever th
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -25,6 +25,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -36,11 +37,19 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Round, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, Round, RowNumber, TruncDate, TruncMonth
 from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
-from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
+from concerns.models import (
+    Concern,
+    ConcernAction,
+    ConcernDay,
+    ConcernStatus,
+    Feedback,
+    Partner,
+)
+from concerns.rollup import local_midnight, london_day
 from patrols.models import BCU, Borough, Walk, bcu_q, bcu_scope
 from walkandtalk.text import PlainTextForm
 
@@ -71,10 +80,6 @@ HINTS = {"from": "report-dates-hint", "to": "report-dates-hint", "category": "re
 
 def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LONDON)
 
 
 @dataclass(frozen=True)
@@ -311,36 +316,53 @@ def request_figures(f: ReportFilters) -> dict:
     return row
 
 
+def days(f: ReportFilters) -> QuerySet[ConcernDay]:
+    """The rows of concerns counted by day (concerns.rollup) that the report covers: its
+    days, place and category."""
+    q = Q(day__gte=f.start, day__lte=f.end) & f.place(ConcernDay)
+    if f.category:
+        q &= Q(category=f.category)
+    return ConcernDay.objects.filter(q).order_by()
+
+
+def _sum(of: str, condition: Q | None = None):
+    return Coalesce(Sum(of, filter=condition), 0)
+
+
 def concern_counts(f: ReportFilters) -> dict:
     """Every count of the report's concerns by a fixed set of values, in one query: logged,
     open for more than 30 days, and by category group, category, time of day and status.
     A concern counts under each time of day it gave, so those counts add up to more than the
-    concerns logged when some gave several. The concerns are first grouped by (category, the
-    times of day given, status), at most 900 groups from one pass over the covering index;
-    each count is then a sum over those few groups, which at a million concerns is twice as
-    fast as testing every concern against 30 conditions. The functions below take the result
-    as `counts`, so the page reads the concerns once; called alone, each makes it for
-    itself."""
-    stale = Q(status=ConcernStatus.OPEN, logged_at__lt=f.now - OPEN_TOO_LONG)
-    groups = (
-        concerns(f)
-        .values("category", "times_unsafe", "status")
-        # Counting logged_at (never null) rather than the id keeps to the covering index.
-        .annotate(n=Count("*"), stale=Count("logged_at", filter=stale))
+    concerns logged when some gave several. Each is a sum of the report's ConcernDay rows
+    (`days`), one row per day, borough and category, so its cost follows the days, not the
+    concerns. "Open for more than 30 days" takes whole days from those rows and, for the one
+    day that 30 days ago falls in, counts the concerns themselves (a subquery on the (status,
+    logged_at) index). The functions below take the result as `counts`, so the page reads
+    the rows once; called alone, each makes it for itself."""
+    stale_since = f.now - OPEN_TOO_LONG
+    edge_day = london_day(stale_since)
+    edge = concerns(f).filter(
+        status=ConcernStatus.OPEN,
+        logged_at__gte=local_midnight(edge_day),
+        logged_at__lt=stale_since,
     )
-
-    def total(condition: Q | None = None, of: str = "n"):
-        return Coalesce(Sum(of, filter=condition), 0)
-
-    fields = {"logged": total(), "open_over_30_days": total(of="stale")}
+    edge_count = Subquery(
+        edge.annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")
+    )
+    fields = {
+        "logged": _sum("concerns"),
+        "open_over_30_days": _sum(ConcernStatus.OPEN, Q(day__lt=edge_day))
+        + Coalesce(edge_count, 0),
+    }
     for key, _, categories in CATEGORY_GROUPS:
-        fields[f"group_{key}"] = total(Q(category__in=categories))
-    for name, choices in [("category", Concern.Category.values), ("status", ConcernStatus.values)]:
-        for value in choices:
-            fields[f"{name}_{value}"] = total(Q(**{name: value}))
+        fields[f"group_{key}"] = _sum("concerns", Q(category__in=categories))
+    for category in Concern.Category.values:
+        fields[f"category_{category}"] = _sum("concerns", Q(category=category))
+    for status in ConcernStatus.values:
+        fields[f"status_{status}"] = _sum(status)
     for when in Concern.TimeOfDay.values:
-        fields[f"times_unsafe_{when}"] = total(Q(times_unsafe__in=Concern.masks_with(when)))
-    return groups.aggregate(**fields)
+        fields[f"times_unsafe_{when}"] = _sum(when)
+    return days(f).aggregate(**fields)
 
 
 def concern_figures(f: ReportFilters, counts: dict | None = None) -> dict:
@@ -463,29 +485,35 @@ def area_level(f: ReportFilters) -> str:
     return "bcu" if f.bcu is None and f.borough is None else "borough"
 
 
-def _counted(places: QuerySet, link: str, rows: QuerySet) -> QuerySet:
-    """`places` (BCUs or boroughs) with the `rows` (concerns) in each as `count`, zeros
-    included: one count subquery per place, each a range scan of the (bcu|borough, logged_at)
-    index."""
+def _counted(places: QuerySet, link: str, rows: QuerySet, total=None) -> QuerySet:
+    """`places` (BCUs or boroughs) with the `rows` in each as `count`, zeros included: one
+    subquery per place. `total` is what each place's rows add up to: their number (concerns,
+    by default) or a sum (`Sum("concerns")` of ConcernDay rows)."""
     count = Subquery(
         rows.order_by()
         .filter(**{link: OuterRef("pk")})
         .values(link)
-        .annotate(n=Count("*"))
+        .annotate(n=total if total is not None else Count("*"))
         .values("n"),
         output_field=IntegerField(),
     )
     return places.annotate(key=F("pk"), label=F("name"), count=Coalesce(count, Value(0)))
 
 
-def concerns_by_borough(f: ReportFilters) -> list[dict]:
+def rolled_up(f: ReportFilters) -> tuple[QuerySet, Sum]:
+    """The rows a place's concerns are counted from, and how: the report's ConcernDay rows,
+    summed. (reports.reference counts the concerns themselves instead.)"""
+    return days(f), Sum("concerns")
+
+
+def concerns_by_borough(f: ReportFilters, counted_in=rolled_up) -> list[dict]:
     """Concerns in each borough the map draws, in one query: every borough of London, or of
     the chosen BCU (the chosen borough's BCU, its neighbours there drawn around it). Each row
     has the borough's `slug` and `bcu_code` for its link, and `in_report`: False for those
     neighbours, whose concerns the report does not cover."""
     bcu = f.borough.bcu if f.borough is not None else f.bcu
     rows = list(
-        _counted(Borough.objects.in_bcu(bcu), "borough", concerns(f))
+        _counted(Borough.objects.in_bcu(bcu), "borough", *counted_in(f))
         .values("key", "label", "count", "slug", bcu_code=F("bcu__code"))
         .order_by("name")
     )
@@ -509,15 +537,17 @@ def acted_on_by_borough(bcu: BCU | None = None) -> list[dict]:
     return rows
 
 
-def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> list[dict]:
+def concerns_by_area(
+    f: ReportFilters, boroughs: list[dict] | None = None, counted_in=rolled_up
+) -> list[dict]:
     """Concerns in each BCU, or in each borough of the chosen BCU (or the chosen borough),
     zeros included. By borough, these are the map's rows (`boroughs`, from
     `concerns_by_borough`, read here when not given) that the report covers."""
     if area_level(f) == "bcu":
-        bcus = _counted(BCU.objects.all(), "bcu", concerns(f))
+        bcus = _counted(BCU.objects.all(), "bcu", *counted_in(f))
         return list(bcus.values("key", "label", "count").order_by("name"))
     if boroughs is None:
-        boroughs = concerns_by_borough(f)
+        boroughs = concerns_by_borough(f, counted_in)
     return [
         {"key": row["key"], "label": row["label"], "count": row["count"]}
         for row in boroughs
@@ -588,23 +618,20 @@ def _month_axis(f: ReportFilters) -> list[dict]:
 def concerns_by_month(f: ReportFilters) -> list[dict]:
     """Concerns in each calendar month (London time) the period touches, zeros included, in
     all (`count`) and by category group (`groups`: key, label and count, in CATEGORY_GROUPS'
-    order). One query: the concerns are counted by category and month (the first month whose
-    end is after the concern), at most 12 categories by 61 months; the groups and totals are
-    sums of those few rows."""
-    axis = months(f)
-    month_of = Case(
-        *[
-            When(logged_at__lt=local_midnight(_next_month(m)), then=Value(m.isoformat()[:7]))
-            for m in axis
-        ],
-        output_field=CharField(),
-    )
+    order). One query: the report's ConcernDay rows summed by month and category, at most 12
+    categories by 61 months; the groups and totals are sums of those few rows."""
     counts: dict[tuple[str, str], int] = {}
     for month, category, n in (
-        concerns(f).values_list(month_of, "category").annotate(n=Count("*")).order_by()
+        days(f).values_list(TruncMonth("day"), "category").annotate(n=Sum("concerns")).order_by()
     ):
-        key = (month, GROUP_OF_CATEGORY.get(category, "other"))
+        key = (month.isoformat()[:7], GROUP_OF_CATEGORY.get(category, "other"))
         counts[key] = counts.get(key, 0) + n
+    return _month_rows(f, counts)
+
+
+def _month_rows(f: ReportFilters, counts: dict[tuple[str, str], int]) -> list[dict]:
+    """The month axis with each month's concerns by category group, from `counts` ((month
+    key, group key) to a number)."""
     rows = _month_axis(f)
     for row in rows:
         row["groups"] = [
