@@ -20,6 +20,7 @@ from patrols.models import BCU, Borough
 from privacy.services import erase_personal_data, purge_personal_data
 from reports import queries as reports
 from reports import reference
+from tests.bookings.test_concurrency import run_at_once
 from tests.factories import make_action, make_booking, make_concern, make_user, make_walk
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +219,20 @@ def test_each_write_recounts_its_day_in_its_transaction():
     concern.delete()
     assert not ConcernDay.objects.filter(day=day).exists()
     assert ConcernDay.objects.get(day=day + timedelta(days=1)).concerns == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concerns_logged_at_once_on_the_same_day_and_place_are_all_counted():
+    walk = make_walk(starts_at=london(date(2026, 5, 4), 18 * 60))
+    new = NewConcern(
+        category="poorly_lit",
+        location_text="The footpath",
+        times_unsafe=("after_dark",),
+        description="Lights out.",
+    )
+    with time_machine.travel(london(date(2026, 5, 4), 20 * 60), tick=False):
+        errors = run_at_once(8, lambda n: log_concern(borough=walk.borough, concern=new, by=None))
+    assert errors == []
+    row = ConcernDay.objects.get(day=date(2026, 5, 4), borough=walk.borough)
+    assert (row.concerns, row.open, row.after_dark) == (8, 8, 8)
+    assert_rows_as_if_rebuilt()
