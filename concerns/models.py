@@ -183,6 +183,17 @@ class Concern(models.Model):
                 ],
                 name="concern_report_covering",
             ),
+            # The median time to the first action reads the concerns of one bucket of that
+            # time (concerns.rollup) in a period: by this index, never the whole period.
+            models.Index(
+                models.ExpressionWrapper(
+                    models.F("first_action_at") - models.F("logged_at"),
+                    output_field=models.DurationField(),
+                ),
+                models.F("logged_at"),
+                name="concern_time_to_first_action",
+                condition=Q(first_action_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -348,3 +359,33 @@ class ConcernDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.concerns} concerns on {self.day}"
+
+
+class FirstActionDay(models.Model):
+    """The concerns logged on one day (London time) in one borough whose first action came
+    within one `bucket` of time after they were logged (concerns.rollup.bucket_of: by the
+    hour for the first week, then by the day), counted, with the shortest and longest such
+    time: what the median time to the first action is found from (concerns.rollup says how,
+    exactly). Counts and durations only."""
+
+    bcu_path = "bcu"
+
+    day = models.DateField()
+    bcu = models.ForeignKey(BCU, on_delete=models.CASCADE, related_name="+", verbose_name="BCU")
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    bucket = models.PositiveSmallIntegerField()
+    concerns = models.PositiveIntegerField(default=0)
+    shortest = models.DurationField()
+    longest = models.DurationField()
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "borough", "bucket"], name="first_action_day_one_row_per_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concerns} concerns on {self.day}, bucket {self.bucket}"

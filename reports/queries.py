@@ -28,6 +28,7 @@ from django.db.models import (
     Func,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -47,9 +48,10 @@ from concerns.models import (
     ConcernDay,
     ConcernStatus,
     Feedback,
+    FirstActionDay,
     Partner,
 )
-from concerns.rollup import local_midnight, london_day
+from concerns.rollup import bucket_bounds, local_midnight, london_day
 from patrols.models import BCU, Borough, Walk, bcu_q, bcu_scope
 from walkandtalk.text import PlainTextForm
 
@@ -58,6 +60,7 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 5 * 366  # the month chart stays readable; older data is one more report away
 EARLIEST = date(2020, 1, 1)  # the scheme began in 2021; guards date arithmetic from year 1
 OPEN_TOO_LONG = timedelta(days=30)
+ONE_DAY = timedelta(days=1)
 TOP_LOCATIONS = 10
 # The CSV's coordinates, to 3 decimal places: about 110 m north-south and 70 m east-west in
 # London. Enough to map a hotspot to its street, too coarse to point at a doorway, since a
@@ -381,9 +384,110 @@ def acted_on(f: ReportFilters) -> QuerySet[Concern]:
 TIME_TO_FIRST_ACTION = F("first_action_at") - F("logged_at")
 
 
+def first_action_times(f: ReportFilters, parts: dict[str, tuple[date, date]]) -> dict:
+    """For each part of the report's period (a key and its first and last day): how many of
+    its concerns have an action ("count") and the median time from being logged to the first
+    action ("median", None if none), halfway between the middle two of an even number: the
+    same as PERCENTILE_CONT over the concerns, found from the histogram of those times by day
+    (FirstActionDay; concerns.rollup explains it). One query over the histogram's rows; a
+    second, over only the concerns of the buckets concerned, when a middle time lies inside a
+    bucket of several different times. Not for a report of one category (see the callers)."""
+    label = (
+        Case(
+            *[When(day__gte=a, day__lte=b, then=Value(key)) for key, (a, b) in parts.items()],
+            output_field=CharField(),
+        )
+        if len(parts) > 1
+        else Value(next(iter(parts)), output_field=CharField())
+    )
+    histogram: dict[str, list[tuple]] = {key: [] for key in parts}
+    for part, bucket, n, shortest, longest in (
+        FirstActionDay.objects.filter(day__gte=f.start, day__lte=f.end)
+        .filter(f.place(FirstActionDay))
+        .annotate(part=label)
+        .values_list("part", "bucket")
+        .annotate(n=Sum("concerns"), shortest=Min("shortest"), longest=Max("longest"))
+        .order_by()
+    ):
+        if part is not None:
+            histogram[part].append((bucket, n, shortest, longest))
+    found, middles, inside = {}, {}, {}
+    for key, buckets in histogram.items():
+        n = sum(row[1] for row in buckets)
+        found[key] = {"count": n, "median": None}
+        middles[key] = []
+        below = 0
+        for bucket, count, shortest, longest in sorted(buckets):
+            for rank in sorted({(n - 1) // 2, n // 2} if n else set()):
+                offset = rank - below
+                if not 0 <= offset < count:
+                    continue
+                if shortest == longest or offset == 0:
+                    middles[key].append(shortest)
+                elif offset == count - 1:
+                    middles[key].append(longest)
+                else:
+                    inside.setdefault((key, bucket), []).append(offset)
+            below += count
+    for (key, _), value in _inside_buckets(f, parts, inside).items():
+        middles[key].extend(value)
+    for key, values in middles.items():
+        if values:
+            found[key]["median"] = sum(values, timedelta()) / len(values)
+    return found
+
+
+def _inside_buckets(f: ReportFilters, parts: dict, inside: dict) -> dict:
+    """The times at these offsets (0 the shortest) among the concerns of each (part, bucket)
+    in `inside`, read from the concerns of those buckets only, by the (time to first action,
+    logged_at) index: {(part, bucket): [times]}."""
+    if not inside:
+        return {}
+    duration = ExpressionWrapper(TIME_TO_FIRST_ACTION, output_field=DurationField())
+    cases, rows = [], Q(pk__in=[])
+    for n, (key, bucket) in enumerate(inside):
+        first, last = parts[key]
+        shortest, longest = bucket_bounds(bucket)
+        q = Q(logged_at__gte=local_midnight(first), logged_at__lt=local_midnight(last + ONE_DAY))
+        if shortest is not None:
+            q &= Q(duration__gte=shortest)
+        if longest is not None:
+            q &= Q(duration__lt=longest)
+        rows |= q
+        cases.append(When(q, then=Value(n)))
+    wanted = {offset + 1 for offsets in inside.values() for offset in offsets}
+    numbered = (
+        acted_on(f)
+        .alias(duration=duration)
+        .filter(rows)
+        .annotate(
+            time=duration,
+            part=Case(*cases, output_field=IntegerField()),
+            rank=Window(RowNumber(), partition_by=F("part"), order_by=F("duration").asc()),
+        )
+        .filter(rank__in=wanted)
+        .values_list("part", "rank", "time")
+    )
+    keys = list(inside)
+    found: dict = {}
+    for part, rank, value in numbered:
+        if rank - 1 in inside[keys[part]]:
+            found.setdefault(keys[part], []).append(value)
+    return found
+
+
 def action_figures(f: ReportFilters) -> dict:
     """Of the report's concerns, how many have at least one action, and the median time from a
-    concern being logged to its first action."""
+    concern being logged to its first action: from the histogram (`first_action_times`), or
+    from the concerns themselves for one category."""
+    if f.category:
+        return action_figures_from_concerns(f)
+    row = first_action_times(f, {"all": (f.start, f.end)})["all"]
+    return {"with_action": row["count"], "median_time_to_first_action": row["median"]}
+
+
+def action_figures_from_concerns(f: ReportFilters) -> dict:
+    """`action_figures` from the concerns acted on: one query, PERCENTILE_CONT on PostgreSQL."""
     row = aggregate_with_median(acted_on(f), TIME_TO_FIRST_ACTION, with_action=Count("*"))
     row["median_time_to_first_action"] = row.pop("median", None)
     return row
@@ -423,13 +527,14 @@ def _survey_aggregates(condition: Q | None = None, suffix: str = "") -> dict:
     }
 
 
-def headline(f: ReportFilters, counts: dict | None = None) -> dict:
-    """Every headline figure, for the page's top section and for tests."""
+def headline(f: ReportFilters, counts: dict | None = None, actions=None) -> dict:
+    """Every headline figure, for the page's top section and for tests. `actions` is the
+    function the action figures come from (reports.reference gives its own)."""
     figures = {
         "walks": walk_figures(f),
         "requests": request_figures(f),
         "concerns": concern_figures(f, counts),
-        "actions": action_figures(f),
+        "actions": (actions or action_figures)(f),
         "survey": survey_figures(f),
     }
     figures["actions"]["share"] = _share(
@@ -667,8 +772,27 @@ def survey_by_month(f: ReportFilters) -> list[dict]:
 def action_time_by_month(f: ReportFilters) -> list[dict]:
     """By the month each concern was logged: how many of them have been acted on
     (`with_action`), and the median time from being logged to the first action (None in a
-    month with none). One query (`medians_by`) over the concerns acted on, each with its
-    first action's stored time: ungrouped rows, as `medians_by` needs on SQLite."""
+    month with none): from the histogram (`first_action_times`), or from the concerns
+    themselves for one category."""
+    if f.category:
+        return action_time_by_month_from_concerns(f)
+    rows = _month_axis(f)
+    found = first_action_times(
+        f,
+        {
+            row["key"]: (max(m, f.start), min(_next_month(m) - ONE_DAY, f.end))
+            for row, m in zip(rows, months(f), strict=True)
+        },
+    )
+    for row in rows:
+        row["with_action"] = found[row["key"]]["count"]
+        row["median_time_to_first_action"] = found[row["key"]]["median"]
+    return rows
+
+
+def action_time_by_month_from_concerns(f: ReportFilters) -> list[dict]:
+    """`action_time_by_month` from the concerns acted on: one query (`medians_by`), ungrouped
+    rows, as `medians_by` needs on SQLite."""
     rows = _month_axis(f)
     found = medians_by(
         acted_on(f),

@@ -82,6 +82,19 @@ def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> li
     return queries.concerns_by_area(f, boroughs, counted_in)
 
 
+def headline(f: ReportFilters, counts: dict) -> dict:
+    """`queries.headline`, its concern counts given and its action figures from the concerns."""
+    return queries.headline(f, counts, queries.action_figures_from_concerns)
+
+
+def action_figures(f: ReportFilters) -> dict:
+    return queries.action_figures_from_concerns(f)
+
+
+def action_time_by_month(f: ReportFilters) -> list[dict]:
+    return queries.action_time_by_month_from_concerns(f)
+
+
 def report(f: ReportFilters) -> dict:
     """Every figure on the page, as reports.views.report reads them inside `snapshot()`, with
     the counts of concerns made from the concerns themselves."""
@@ -99,7 +112,7 @@ def report(f: ReportFilters) -> dict:
         "positions": queries.concern_positions(f) if zoomed else None,
         "by_month": concerns_by_month(f),
         "survey_by_month": queries.survey_by_month(f),
-        "action_time_by_month": queries.action_time_by_month(f),
+        "action_time_by_month": queries.action_time_by_month_from_concerns(f),
         "locations": queries.top_locations(f),
         "partners": queries.actions_by_partner(f),
     }

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from concerns import rollup
-from concerns.models import Concern, ConcernAction
+from concerns.models import Concern, ConcernAction, ConcernDay, FirstActionDay
 from concerns.services import record_action
 from tests.factories import make_action, make_concern, make_user, make_walk
 
@@ -144,5 +144,10 @@ def test_the_migration_fills_the_first_action_from_the_actions_held():
     assert first[acted.pk] == LOGGED + timedelta(days=2)
     assert first[waiting.pk] is None
 
+    # The later migrations count them by day, and their times to the first action.
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+    day = ConcernDay.objects.get(borough=borough.pk, day=LOGGED.date())
+    assert (day.concerns, day.open, day.after_dark) == (2, 2, 2)
+    times = FirstActionDay.objects.get(borough=borough.pk, day=LOGGED.date())
+    assert (times.concerns, times.shortest) == (1, timedelta(days=2))

@@ -14,7 +14,7 @@ import pytest
 import time_machine
 
 from concerns import rollup
-from concerns.models import Concern, ConcernAction, ConcernDay, ConcernStatus
+from concerns.models import Concern, ConcernAction, ConcernDay, ConcernStatus, FirstActionDay
 from concerns.services import NewConcern, log_concern, record_action
 from patrols.models import BCU, Borough
 from privacy.services import erase_personal_data, purge_personal_data
@@ -74,7 +74,11 @@ def make_data(seed: int = 2026) -> random.Random:
             concern=c,
             note="Done.",
             status=c.status,
-            at=c.logged_at + timedelta(hours=rng.randint(1, 24 * 40)),
+            # Any minute up to 40 days later, a few of them over a year later, or before.
+            at=c.logged_at
+            + timedelta(
+                minutes=rng.choice([1, 1, 1, 1, 1, 1, 1, 1, 12, -1]) * rng.randint(1, 57600)
+            ),
         )
         for c in made
         if c.status != ConcernStatus.OPEN
@@ -118,14 +122,20 @@ def assert_same_figures(filters: list[reports.ReportFilters]) -> None:
         assert reports.concerns_by_month(f) == reference.concerns_by_month(f), label
         assert reports.concerns_by_borough(f) == reference.concerns_by_borough(f), label
         assert reports.concerns_by_area(f) == reference.concerns_by_area(f), label
+        assert reports.action_figures(f) == reference.action_figures(f), label
+        assert reports.action_time_by_month(f) == reference.action_time_by_month(f), label
 
 
 def assert_rows_as_if_rebuilt() -> None:
     """The rows kept write by write are the rows counted afresh from the concerns."""
-    fields = [f.attname for f in ConcernDay._meta.concrete_fields if f.name != "id"]
-    kept = sorted(ConcernDay.objects.values_list(*fields))
-    rollup.rebuild_days()
-    assert kept == sorted(ConcernDay.objects.values_list(*fields))
+    for model, rebuild in [
+        (ConcernDay, rollup.rebuild_days),
+        (FirstActionDay, rollup.rebuild_first_action_days),
+    ]:
+        fields = [f.attname for f in model._meta.concrete_fields if f.name != "id"]
+        kept = sorted(model.objects.values_list(*fields))
+        rebuild()
+        assert kept == sorted(model.objects.values_list(*fields)), model
 
 
 def test_every_status_and_time_of_day_has_its_column():

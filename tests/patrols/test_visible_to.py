@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings.models import Booking, Notification, WalkMessage
-from concerns.models import ConcernDay, Debrief
+from concerns.models import ConcernDay, Debrief, FirstActionDay
 from patrols.models import WalkCheckIn, bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
 from tests.factories import (
@@ -67,6 +67,13 @@ CASES = {
     # Written by concerns.rollup whenever a concern is saved.
     "a day's concerns counted": lambda place: ConcernDay.objects.get(
         pk=ConcernDay.objects.filter(borough=make_concern(borough=place).borough).latest("pk").pk
+    ),
+    "a day's times to the first action": lambda place: FirstActionDay.objects.get(
+        pk=FirstActionDay.objects.filter(
+            borough=make_action(make_concern(borough=place)).concern.borough
+        )
+        .latest("pk")
+        .pk
     ),
 }
 
