@@ -11,6 +11,8 @@ midnight on 1 March up to (not including) local midnight on 1 April, whatever th
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import reduce
+from operator import or_
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -384,40 +386,44 @@ def acted_on(f: ReportFilters) -> QuerySet[Concern]:
 TIME_TO_FIRST_ACTION = F("first_action_at") - F("logged_at")
 
 
-def first_action_times(f: ReportFilters, parts: dict[str, tuple[date, date]]) -> dict:
-    """For each part of the report's period (a key and its first and last day): how many of
-    its concerns have an action ("count") and the median time from being logged to the first
-    action ("median", None if none), halfway between the middle two of an even number: the
-    same as PERCENTILE_CONT over the concerns, found from the histogram of those times by day
+Days = tuple[date, date]  # a first and a last day, both included
+
+
+def first_action_times(f: ReportFilters, parts: dict[str, Days], total: str = "") -> dict:
+    """For each part of a period (a key and its days; parts do not overlap), and for `total`
+    (if given: every part but the first, added up): how many of the concerns in the report's
+    place have an action ("count") and the median time from being logged to the first action
+    ("median", None if none), halfway between the middle two of an even number: the same as
+    PERCENTILE_CONT over the concerns, found from the histogram of those times by day
     (FirstActionDay; concerns.rollup explains it). One query over the histogram's rows; a
     second, over only the concerns of the buckets concerned, when a middle time lies inside a
     bucket of several different times. Not for a report of one category (see the callers)."""
-    label = (
-        Case(
-            *[When(day__gte=a, day__lte=b, then=Value(key)) for key, (a, b) in parts.items()],
-            output_field=CharField(),
-        )
-        if len(parts) > 1
-        else Value(next(iter(parts)), output_field=CharField())
+    label = Case(
+        *[When(day__gte=a, day__lte=b, then=Value(key)) for key, (a, b) in parts.items()],
+        output_field=CharField(),
     )
-    histogram: dict[str, list[tuple]] = {key: [] for key in parts}
+    added = list(parts)[1:] if total else []
+    first, last = _span(list(parts.values()))
+    histograms: dict[str, dict[int, list]] = {key: {} for key in [*parts, *([total] * bool(total))]}
     for part, bucket, n, shortest, longest in (
-        FirstActionDay.objects.filter(day__gte=f.start, day__lte=f.end)
+        FirstActionDay.objects.filter(day__gte=first, day__lte=last)
         .filter(f.place(FirstActionDay))
         .annotate(part=label)
         .values_list("part", "bucket")
         .annotate(n=Sum("concerns"), shortest=Min("shortest"), longest=Max("longest"))
         .order_by()
     ):
-        if part is not None:
-            histogram[part].append((bucket, n, shortest, longest))
+        for key in [part, total] if part in added else [part]:
+            row = histograms[key].setdefault(bucket, [0, shortest, longest])
+            row[0] += n
+            row[1], row[2] = min(row[1], shortest), max(row[2], longest)
     found, middles, inside = {}, {}, {}
-    for key, buckets in histogram.items():
-        n = sum(row[1] for row in buckets)
+    for key, buckets in histograms.items():
+        n = sum(row[0] for row in buckets.values())
         found[key] = {"count": n, "median": None}
         middles[key] = []
         below = 0
-        for bucket, count, shortest, longest in sorted(buckets):
+        for bucket, (count, shortest, longest) in sorted(buckets.items()):
             for rank in sorted({(n - 1) // 2, n // 2} if n else set()):
                 offset = rank - below
                 if not 0 <= offset < count:
@@ -429,50 +435,92 @@ def first_action_times(f: ReportFilters, parts: dict[str, tuple[date, date]]) ->
                 else:
                     inside.setdefault((key, bucket), []).append(offset)
             below += count
-    for (key, _), value in _inside_buckets(f, parts, inside).items():
-        middles[key].extend(value)
+    within = _span([parts[key] for key in added]) if total else None
+    for key, values in _inside_buckets(f, parts, total, within, inside).items():
+        middles[key].extend(values)
     for key, values in middles.items():
         if values:
             found[key]["median"] = sum(values, timedelta()) / len(values)
     return found
 
 
-def _inside_buckets(f: ReportFilters, parts: dict, inside: dict) -> dict:
-    """The times at these offsets (0 the shortest) among the concerns of each (part, bucket)
-    in `inside`, read from the concerns of those buckets only, by the (time to first action,
-    logged_at) index: {(part, bucket): [times]}."""
+def _span(days: list[Days]) -> Days:
+    return min(a for a, _ in days), max(b for _, b in days)
+
+
+def _logged_within(days: Days) -> Q:
+    return Q(
+        logged_at__gte=local_midnight(days[0]), logged_at__lt=local_midnight(days[1] + ONE_DAY)
+    )
+
+
+def _inside_buckets(
+    f: ReportFilters, parts: dict, total: str, within: Days | None, inside: dict
+) -> dict[str, list]:
+    """The times at these offsets (0 the shortest) among the concerns of each (key, bucket)
+    in `inside` (a key is a part, or `total`: the parts `within` those days), in one query
+    that reads only the concerns of those buckets, by the (time to first action, logged_at)
+    index; the concerns are numbered by time within their part and bucket, and within the
+    total and bucket. {key: [times]}."""
     if not inside:
         return {}
     duration = ExpressionWrapper(TIME_TO_FIRST_ACTION, output_field=DurationField())
-    cases, rows = [], Q(pk__in=[])
-    for n, (key, bucket) in enumerate(inside):
-        first, last = parts[key]
+    buckets = sorted({bucket for _, bucket in inside})
+    in_bucket = []
+    for bucket in buckets:
         shortest, longest = bucket_bounds(bucket)
-        q = Q(logged_at__gte=local_midnight(first), logged_at__lt=local_midnight(last + ONE_DAY))
+        q = Q()
         if shortest is not None:
             q &= Q(duration__gte=shortest)
         if longest is not None:
             q &= Q(duration__lt=longest)
-        rows |= q
-        cases.append(When(q, then=Value(n)))
-    wanted = {offset + 1 for offsets in inside.values() for offset in offsets}
-    numbered = (
-        acted_on(f)
-        .alias(duration=duration)
-        .filter(rows)
-        .annotate(
-            time=duration,
-            part=Case(*cases, output_field=IntegerField()),
-            rank=Window(RowNumber(), partition_by=F("part"), order_by=F("duration").asc()),
-        )
-        .filter(rank__in=wanted)
-        .values_list("part", "rank", "time")
+        in_bucket.append(When(q, then=Value(bucket)))
+    keys = [key for key in parts if any(k == key for k, _ in inside)]
+    part = Case(
+        *[When(_logged_within(parts[key]), then=Value(key)) for key in keys],
+        output_field=CharField(),
     )
-    keys = list(inside)
-    found: dict = {}
-    for part, rank, value in numbered:
-        if rank - 1 in inside[keys[part]]:
-            found.setdefault(keys[part], []).append(value)
+    totalled = Case(
+        When(_logged_within(within), then=Value(1)) if within else When(pk__in=[], then=1),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    logged = reduce(or_, [_logged_within(parts[key]) for key in keys], Q(pk__in=[]))
+    if within is not None and any(key == total for key, _ in inside):
+        logged |= _logged_within(within)
+    numbered = (
+        Concern.objects.filter(first_action_at__isnull=False)
+        .filter(f.place(Concern))
+        .filter(logged)
+        .annotate(duration=duration)
+        .annotate(bucket=Case(*in_bucket, output_field=IntegerField()))
+        .filter(bucket__isnull=False)
+        .annotate(
+            part=part,
+            totalled=totalled,
+            rank=Window(
+                RowNumber(), partition_by=[F("part"), F("bucket")], order_by=F("duration").asc()
+            ),
+            rank_in_total=Window(
+                RowNumber(), partition_by=[F("totalled"), F("bucket")], order_by=F("duration").asc()
+            ),
+        )
+        .filter(
+            Q(rank__in={o + 1 for (k, _), offsets in inside.items() if k != total for o in offsets})
+            | Q(
+                rank_in_total__in={
+                    o + 1 for (k, _), offs in inside.items() if k == total for o in offs
+                }
+            )
+        )
+        .values_list("part", "totalled", "bucket", "rank", "rank_in_total", "duration")
+    )
+    found: dict[str, list] = {}
+    for row_part, row_totalled, bucket, rank, rank_in_total, value in numbered:
+        if rank - 1 in inside.get((row_part, bucket), ()):
+            found.setdefault(row_part, []).append(value)
+        if row_totalled and rank_in_total - 1 in inside.get((total, bucket), ()):
+            found.setdefault(total, []).append(value)
     return found
 
 
@@ -527,14 +575,15 @@ def _survey_aggregates(condition: Q | None = None, suffix: str = "") -> dict:
     }
 
 
-def headline(f: ReportFilters, counts: dict | None = None, actions=None) -> dict:
-    """Every headline figure, for the page's top section and for tests. `actions` is the
-    function the action figures come from (reports.reference gives its own)."""
+def headline(f: ReportFilters, counts: dict | None = None, actions: dict | None = None) -> dict:
+    """Every headline figure, for the page's top section and for tests. `counts` and
+    `actions` (as `concern_counts` and `action_figures` give them) are read here if not
+    given."""
     figures = {
         "walks": walk_figures(f),
         "requests": request_figures(f),
         "concerns": concern_figures(f, counts),
-        "actions": (actions or action_figures)(f),
+        "actions": dict(actions) if actions is not None else action_figures(f),
         "survey": survey_figures(f),
     }
     figures["actions"]["share"] = _share(
@@ -774,20 +823,40 @@ def action_time_by_month(f: ReportFilters) -> list[dict]:
     (`with_action`), and the median time from being logged to the first action (None in a
     month with none): from the histogram (`first_action_times`), or from the concerns
     themselves for one category."""
+    return first_action_report(f)["months"]
+
+
+def first_action_report(f: ReportFilters) -> dict:
+    """Every figure of the time to the first action on the page, together: the period's
+    (`now`) and the previous period's (`previous`), as `action_figures` gives them, and the
+    period's by month (`months`, as `action_time_by_month`). From the histogram by day, the
+    previous period and each month one part of one query, the period the sum of its months
+    (`first_action_times`): one query, two when a middle time lies inside a bucket. For one
+    category, from the concerns themselves, three queries."""
+    before = f.previous_period()
     if f.category:
-        return action_time_by_month_from_concerns(f)
+        return {
+            "now": action_figures_from_concerns(f),
+            "previous": action_figures_from_concerns(before),
+            "months": action_time_by_month_from_concerns(f),
+        }
     rows = _month_axis(f)
-    found = first_action_times(
-        f,
-        {
-            row["key"]: (max(m, f.start), min(_next_month(m) - ONE_DAY, f.end))
-            for row, m in zip(rows, months(f), strict=True)
-        },
-    )
+    months_of = {
+        row["key"]: (max(m, f.start), min(_next_month(m) - ONE_DAY, f.end))
+        for row, m in zip(rows, months(f), strict=True)
+    }
+    found = first_action_times(f, {"previous": (before.start, before.end), **months_of}, "now")
     for row in rows:
         row["with_action"] = found[row["key"]]["count"]
         row["median_time_to_first_action"] = found[row["key"]]["median"]
-    return rows
+
+    def figures(key: str) -> dict:
+        return {
+            "with_action": found[key]["count"],
+            "median_time_to_first_action": found[key]["median"],
+        }
+
+    return {"now": figures("now"), "previous": figures("previous"), "months": rows}
 
 
 def action_time_by_month_from_concerns(f: ReportFilters) -> list[dict]:

@@ -84,7 +84,7 @@ def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> li
 
 def headline(f: ReportFilters, counts: dict) -> dict:
     """`queries.headline`, its concern counts given and its action figures from the concerns."""
-    return queries.headline(f, counts, queries.action_figures_from_concerns)
+    return queries.headline(f, counts, queries.action_figures_from_concerns(f))
 
 
 def action_figures(f: ReportFilters) -> dict:

@@ -124,6 +124,10 @@ def assert_same_figures(filters: list[reports.ReportFilters]) -> None:
         assert reports.concerns_by_area(f) == reference.concerns_by_area(f), label
         assert reports.action_figures(f) == reference.action_figures(f), label
         assert reports.action_time_by_month(f) == reference.action_time_by_month(f), label
+        together = reports.first_action_report(f)
+        assert together["now"] == reference.action_figures(f), label
+        assert together["previous"] == reference.action_figures(f.previous_period()), label
+        assert together["months"] == reference.action_time_by_month(f), label
 
 
 def assert_rows_as_if_rebuilt() -> None:
