@@ -286,9 +286,11 @@ class Notification(models.Model):
         YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
         DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
         WALK_MESSAGE = "walk_message", "Message about the walk"
+        PARTNER_REFERRAL = "partner_referral", "Concern referred to a partner"
+        PARTNER_REMINDER = "partner_reminder", "Reminder to a partner"
 
     # A message belongs to the BCU of her booking's walk, of her route request's borough, or
-    # (the inspectors' digest) to the BCU it is addressed to.
+    # (the inspectors' digest, a referral to a partner) to the BCU it is sent for.
     bcu_path = ("booking__walk__bcu", "request__borough__bcu", "bcu")
 
     booking = models.ForeignKey(
@@ -297,7 +299,8 @@ class Notification(models.Model):
     request = models.ForeignKey(
         WalkRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
-    # The inspectors of this BCU (staff messages: the daily digest).
+    # Staff messages for this BCU: to its inspectors (the daily digest), or to a partner it
+    # referred a concern to (the kind's owner finds the partner by the row's key).
     bcu = models.ForeignKey(
         BCU, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
@@ -362,6 +365,12 @@ class Notification(models.Model):
     @property
     def addressee(self) -> str:
         """Whom it goes to, by reference (never by address), for the admin."""
+        if self.kind in PARTNER_KINDS:
+            return f"a partner of {self.bcu}"
         if self.bcu_id is not None:
             return f"{self.bcu} inspectors"
         return str(self.booking or self.request)
+
+
+# Messages to a partner organisation (partners/messages.py), addressed through a BCU's row.
+PARTNER_KINDS = (Notification.Kind.PARTNER_REFERRAL, Notification.Kind.PARTNER_REMINDER)

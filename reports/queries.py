@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
+from partners.models import Referral, overdue_q
 from patrols.models import BCU, Borough, Walk, bcu_q, bcu_scope
 from walkandtalk.text import PlainTextForm
 
@@ -163,6 +164,41 @@ def aggregate_with_median(rows: QuerySet, expression, **aggregates) -> dict:
         .values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1]
     )
     return {**row, "median": sum(middle, timedelta()) / len(middle)}
+
+
+def medians_by(rows: QuerySet, group: str, **durations) -> dict:
+    """{value of `group`: {name: median}} for each duration expression in `durations`, over
+    the rows where it is not null (a group with none has None). On PostgreSQL one grouped
+    query of PERCENTILE_CONT, as aggregate_with_median. Elsewhere (SQLite, the embedded demo)
+    one query per duration reads the durations in order and takes each group's middle one or
+    two: fine for the few rows it is used on (referrals), not for concerns."""
+    wrapped = {
+        name: ExpressionWrapper(expression, output_field=DurationField())
+        for name, expression in durations.items()
+    }
+    if connection.vendor == "postgresql":
+        grouped = (
+            rows.order_by()
+            .values(group)
+            .annotate(**{name: Median(expression) for name, expression in wrapped.items()})
+        )
+        return {row.pop(group): row for row in grouped}
+    found: dict = {}
+    for name, expression in wrapped.items():
+        ordered: dict = {}
+        durations_in_order = (
+            rows.annotate(_duration=expression)
+            .filter(_duration__isnull=False)
+            .order_by(group, "_duration")
+            .values_list(group, "_duration")
+        )
+        for key, duration in durations_in_order:
+            ordered.setdefault(key, []).append(duration)
+        for key, values in ordered.items():
+            n = len(values)
+            middle = values[(n - 1) // 2 : n // 2 + 1]
+            found.setdefault(key, {})[name] = sum(middle, timedelta()) / len(middle)
+    return found
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -531,6 +567,39 @@ def actions_by_partner(f: ReportFilters) -> list[dict]:
             "by_status": [row[s.value] for s in ACTION_STATUSES],
         }
         for row in rows
+    ]
+
+
+def referrals_by_partner(f: ReportFilters) -> list[dict]:
+    """The report's concerns referred to partners (partners/), by partner: how many, how many
+    answered, fixed, handed back and overdue now (ReferralQuerySet.overdue's condition), and
+    the median time from the referral to the first answer and to the fix."""
+    rows = Referral.objects.filter(concern_filter(f, Referral)).order_by()
+    counts = list(
+        rows.values("partner", "partner__name")
+        .annotate(
+            count=Count("pk"),
+            answered=Count("answered_at"),
+            fixed=Count("fixed_at"),
+            returned=Count("pk", filter=Q(status=Referral.Status.RETURNED)),
+            overdue=Count("pk", filter=overdue_q(f.now)),
+        )
+        .order_by("-count", "partner__name")
+    )
+    medians = medians_by(
+        rows,
+        "partner",
+        to_answer=F("answered_at") - F("referred_at"),
+        to_fix=F("fixed_at") - F("referred_at"),
+    )
+    return [
+        {
+            **row,
+            "label": row["partner__name"],
+            "median_to_answer": medians.get(row["partner"], {}).get("to_answer"),
+            "median_to_fix": medians.get(row["partner"], {}).get("to_fix"),
+        }
+        for row in counts
     ]
 
 

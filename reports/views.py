@@ -3,6 +3,7 @@
 import csv
 import io
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -141,6 +142,14 @@ def _headline_sections(figures: dict) -> list[dict]:
     ]
 
 
+def _referral_rows(rows: list[dict]) -> list[dict]:
+    """Referrals by partner, with their medians as the page words durations."""
+    for row in rows:
+        row["to_answer"] = _duration(row["median_to_answer"])
+        row["to_fix"] = _duration(row["median_to_fix"])
+    return rows
+
+
 @login_required
 @permission_required("concerns.view_reports", raise_exception=True)
 @never_cache
@@ -165,6 +174,7 @@ def report(request):
         by_month = reports.concerns_by_month(f)
         locations = reports.top_locations(f)
         partners = reports.actions_by_partner(f)
+        referrals = _referral_rows(reports.referrals_by_partner(f))
     in_categories = [row for group in categories for row in group["categories"]]
     context = {
         "form": form,
@@ -198,6 +208,8 @@ def report(request):
         "statuses": statuses,
         "status_chart": charts.bar_chart(statuses),
         "action_statuses": reports.ACTION_STATUSES,
+        "referrals": referrals,
+        "reminder_days": settings.PARTNER_REMINDER_DAYS,
         "generated_at": timezone.localtime(f.now),
     }
     return render(request, "concerns/reports.html", context)
