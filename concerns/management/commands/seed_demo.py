@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
+from concerns.signals import demo_seeded
 from patrols.models import BCU, Borough, Officer, RosterAssignment, Walk
 from walkandtalk.db import statement_timeout
 
@@ -189,6 +190,7 @@ class Command(BaseCommand):
             self.seed_upcoming(officers, weeks)
             self.seed_past(officers, past_weeks)
             self.seed_requests()
+            demo_seeded.send(sender=self.__class__, bcus=self.bcus)
         # Volume for the benchmarks: bulk statements longer than a web request's timeout.
         with statement_timeout(0):
             if walks:
