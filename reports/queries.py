@@ -166,38 +166,36 @@ def aggregate_with_median(rows: QuerySet, expression, **aggregates) -> dict:
     return {**row, "median": sum(middle, timedelta()) / len(middle)}
 
 
-def medians_by(rows: QuerySet, group: str, **durations) -> dict:
-    """{value of `group`: {name: median}} for each duration expression in `durations`, over
-    the rows where it is not null (a group with none has None). On PostgreSQL one grouped
-    query of PERCENTILE_CONT, as aggregate_with_median. Elsewhere (SQLite, the embedded demo)
-    one query per duration reads the durations in order and takes each group's middle one or
-    two: fine for the few rows it is used on (referrals), not for concerns."""
+def grouped_with_medians(rows: QuerySet, group: list[str], aggregates: dict, **durations):
+    """`rows.values(*group).annotate(**aggregates)`, each row with the median of each
+    duration expression in `durations` over its rows where that is not null (None if none).
+    On PostgreSQL one grouped query, PERCENTILE_CONT beside the counts, as
+    aggregate_with_median. Elsewhere (SQLite, the embedded demo) one more query per duration
+    reads the durations in order and takes each group's middle one or two: fine for the few
+    rows it is used on (referrals), not for concerns."""
     wrapped = {
         name: ExpressionWrapper(expression, output_field=DurationField())
         for name, expression in durations.items()
     }
+    grouped = rows.order_by().values(*group)
     if connection.vendor == "postgresql":
-        grouped = (
-            rows.order_by()
-            .values(group)
-            .annotate(**{name: Median(expression) for name, expression in wrapped.items()})
-        )
-        return {row.pop(group): row for row in grouped}
-    found: dict = {}
+        medians = {name: Median(expression) for name, expression in wrapped.items()}
+        return list(grouped.annotate(**aggregates, **medians))
+    found = list(grouped.annotate(**aggregates))
     for name, expression in wrapped.items():
-        ordered: dict = {}
-        durations_in_order = (
+        by_group: dict = {}
+        in_order = (
             rows.annotate(_duration=expression)
             .filter(_duration__isnull=False)
-            .order_by(group, "_duration")
-            .values_list(group, "_duration")
+            .order_by(*group, "_duration")
+            .values_list(*group, "_duration")
         )
-        for key, duration in durations_in_order:
-            ordered.setdefault(key, []).append(duration)
-        for key, values in ordered.items():
-            n = len(values)
-            middle = values[(n - 1) // 2 : n // 2 + 1]
-            found.setdefault(key, {})[name] = sum(middle, timedelta()) / len(middle)
+        for *key, duration in in_order:
+            by_group.setdefault(tuple(key), []).append(duration)
+        for row in found:
+            values = by_group.get(tuple(row[field] for field in group), [])
+            middle = values[(len(values) - 1) // 2 : len(values) // 2 + 1]
+            row[name] = sum(middle, timedelta()) / len(middle) if middle else None
     return found
 
 
@@ -575,32 +573,21 @@ def referrals_by_partner(f: ReportFilters) -> list[dict]:
     answered, fixed, handed back and overdue now (ReferralQuerySet.overdue's condition), and
     the median time from the referral to the first answer and to the fix."""
     rows = Referral.objects.filter(concern_filter(f, Referral)).order_by()
-    counts = list(
-        rows.values("partner", "partner__name")
-        .annotate(
-            count=Count("pk"),
-            answered=Count("answered_at"),
-            fixed=Count("fixed_at"),
-            returned=Count("pk", filter=Q(status=Referral.Status.RETURNED)),
-            overdue=Count("pk", filter=overdue_q(f.now)),
-        )
-        .order_by("-count", "partner__name")
-    )
-    medians = medians_by(
+    found = grouped_with_medians(
         rows,
-        "partner",
-        to_answer=F("answered_at") - F("referred_at"),
-        to_fix=F("fixed_at") - F("referred_at"),
-    )
-    return [
+        ["partner", "partner__name"],
         {
-            **row,
-            "label": row["partner__name"],
-            "median_to_answer": medians.get(row["partner"], {}).get("to_answer"),
-            "median_to_fix": medians.get(row["partner"], {}).get("to_fix"),
-        }
-        for row in counts
-    ]
+            "count": Count("pk"),
+            "answered": Count("answered_at"),
+            "fixed": Count("fixed_at"),
+            "returned": Count("pk", filter=Q(status=Referral.Status.RETURNED)),
+            "overdue": Count("pk", filter=overdue_q(f.now)),
+        },
+        median_to_answer=F("answered_at") - F("referred_at"),
+        median_to_fix=F("fixed_at") - F("referred_at"),
+    )
+    found.sort(key=lambda row: (-row["count"], row["partner__name"]))
+    return [{**row, "label": row["partner__name"]} for row in found]
 
 
 # --- The CSV ----------------------------------------------------------------------------------

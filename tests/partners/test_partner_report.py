@@ -61,7 +61,8 @@ def partner_figures() -> list[dict]:
     f = reports.ReportFilters(start=date(2026, 3, 1), end=date(2026, 6, 15), now=TODAY)
     with reports.snapshot():
         rows = reports.referrals_by_partner(f)
-    return json.loads(json.dumps(rows, default=str))
+    # The figures, not the ids (the databases number rows apart).
+    return json.loads(json.dumps([{**row, "partner": None} for row in rows], default=str))
 
 
 @pytest.mark.skipif(FIGURES_FILE is None, reason="run by the test below, on SQLite")
@@ -127,7 +128,7 @@ def test_the_section_makes_as_many_queries_for_many_partners_as_for_few():
         few = queries()
         for n in range(10):
             referral(make_partner("lambeth", name=f"Many {n}"), sent=10, answered=1, fixed=2)
-        assert queries() == few == 2
+        assert queries() == few == 1
 
 
 def test_the_map_link_rounds_positions_as_the_csv_does():

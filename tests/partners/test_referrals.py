@@ -294,3 +294,9 @@ def test_no_reminder_once_the_partner_has_answered(referral, _clock):
 def test_the_outbox_shows_a_referral_as_to_a_partner_not_to_the_inspectors(referral):
     row = Notification.objects.get(kind=Notification.Kind.PARTNER_REFERRAL)
     assert row.addressee == f"a partner of {borough().bcu}"
+
+
+def test_the_partners_token_is_scrubbed_from_logs(referral):
+    from walkandtalk.logs import scrub
+
+    assert scrub(f"GET {link_path(referral)} 200") == "GET /partners/[token]/ 200"
