@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bookings.models import Booking, Notification, WalkMessage
+from partners.models import Referral
 from patrols.models import bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
 from tests.factories import (
@@ -24,6 +25,7 @@ from tests.factories import (
     make_user,
     make_walk,
 )
+from tests.partners.helpers import make_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +60,13 @@ CASES = {
     "concern": lambda place: make_concern(borough=place),
     "concern action": lambda place: make_action(make_concern(borough=place)),
     "feedback": lambda place: make_feedback(booking_in(place)),
+    "partner": lambda place: make_partner(place.slug),
+    "default partner": lambda place: make_partner(
+        place.slug, default_for=["poorly_lit"]
+    ).defaults.get(),
+    "referral": lambda place: Referral.objects.create(
+        concern=make_concern(borough=place), partner=make_partner(place.slug)
+    ),
 }
 
 
