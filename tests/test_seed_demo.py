@@ -15,11 +15,24 @@ from django.test import override_settings
 
 from bookings.models import Booking, WalkRequest
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback
+from partners.models import DefaultPartner, Partner, Referral
 from patrols.models import BCU, Officer, RosterAssignment, Walk
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Walk, Officer, RosterAssignment, Booking, WalkRequest, Concern, ConcernAction, Feedback]
+MODELS = [
+    Walk,
+    Officer,
+    RosterAssignment,
+    Booking,
+    WalkRequest,
+    Concern,
+    ConcernAction,
+    Feedback,
+    Partner,
+    DefaultPartner,
+    Referral,
+]
 # The demo is laid out around "today": the same day for every test.
 NOW = datetime(2026, 3, 11, 17, 0, tzinfo=ZoneInfo("Europe/London"))
 # Central South (the demo logins' BCU), a week ahead and eleven back: week 11's walk is cancelled.

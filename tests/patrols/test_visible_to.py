@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, Notification, WalkMessage
 from concerns.models import Debrief
+from partners.models import Referral
 from patrols.models import WalkCheckIn, bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
 from tests.factories import (
@@ -26,6 +27,7 @@ from tests.factories import (
     make_user,
     make_walk,
 )
+from tests.partners.helpers import make_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +66,13 @@ CASES = {
     "concern action": lambda place: make_action(make_concern(borough=place)),
     "feedback": lambda place: make_feedback(booking_in(place)),
     "a walk's debrief": lambda place: Debrief.objects.create(walk=walk_in(place), walk_ins=1),
+    "partner": lambda place: make_partner(place.slug),
+    "default partner": lambda place: make_partner(
+        place.slug, default_for=["poorly_lit"]
+    ).defaults.get(),
+    "referral": lambda place: Referral.objects.create(
+        concern=make_concern(borough=place), partner=make_partner(place.slug)
+    ),
 }
 
 
