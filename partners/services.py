@@ -77,9 +77,15 @@ def refer_concern(*, concern: Concern, partner: Partner, by: AbstractBaseUser) -
             partner=partner.kind,
             by=by,
         )
-        _queue(referral, Notification.Kind.PARTNER_REFERRAL, due_at=now)
-        _queue(referral, Notification.Kind.PARTNER_REMINDER, due_at=now + reminder_delay())
+        queue_referral_emails(referral, referred_at=now)
     return referral
+
+
+def queue_referral_emails(referral: Referral, *, referred_at: datetime) -> None:
+    """The referral's email, and the reminder that goes if no answer comes within
+    PARTNER_REMINDER_DAYS (dropped as stale once it is answered)."""
+    _queue(referral, Notification.Kind.PARTNER_REFERRAL, due_at=referred_at)
+    _queue(referral, Notification.Kind.PARTNER_REMINDER, due_at=referred_at + reminder_delay())
 
 
 def _queue(referral: Referral, kind: str, *, due_at: datetime) -> Notification:
