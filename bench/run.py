@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
 from bench import report_doc, stack  # noqa: E402
 
 PARTS = ("pages", "burst", "delivery", "reports")
-BUDGETS = {"pages": 110, "burst": 160, "delivery": 260, "reports": 110}
+BUDGETS = {"pages": 150, "burst": 180, "delivery": 240, "reports": 110}
 MODULES = {"pages": "pages", "burst": "burst", "delivery": "delivery", "reports": "report_bench"}
 DOC = ROOT / "docs" / "benchmarks.md"
 # Ports of the stack under test, all on 127.0.0.1: web, SMTP sink, second SMTP sink.
