@@ -94,7 +94,7 @@ PROJECT = ("/walks/{code}/book/", "bench")
 REFERENCE = ("/bench/book/{code}/", "ref")
 
 
-def burst(port: int, walks: list[Walk], round_no: int, target=PROJECT) -> dict:
+def burst(port: int, walks: list[Walk], round_no: int, target=PROJECT, on_start=None) -> dict:
     results = [
         {"latencies": [], "statuses": Counter(), "errors": 0, "setup_errors": 0, "end": 0.0}
         for _ in range(CLIENTS)
@@ -112,6 +112,8 @@ def burst(port: int, walks: list[Walk], round_no: int, target=PROJECT) -> dict:
     for thread in threads:
         thread.start()
     start.wait(120)
+    if on_start is not None:
+        on_start()  # every client has its form: from here on, only the posts
     cpu0 = time.process_time()
     began = time.perf_counter()
     for thread in threads:
@@ -158,6 +160,18 @@ def check(walks: list[Walk], round_no: int, prefix: str = "bench") -> dict:
     }
 
 
+def show(spent: dict[str, float]) -> str:
+    return ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
+
+
+def per_post(used: dict[str, float], result: dict) -> dict[str, float]:
+    """CPU milliseconds per booking post, by part of the stack (and the load generator's)."""
+    posts = max(result["posts"], 1)
+    spent = {name: seconds * 1000 / posts for name, seconds in used.items()}
+    spent["client"] = result["client_cpu_ms"]
+    return spent
+
+
 def run(ctx) -> dict:
     now = timezone.now()
     env = stack.bench_env(
@@ -173,6 +187,7 @@ def run(ctx) -> dict:
     ):
         worker.wait_for_log(r"ready\.", timeout=90)
         stack.wait_for_http(ctx.web_port)
+        meter = stack.CPUMeter({"web": server, "worker": worker, "sink": sink}, ctx.database)
         bare = stack.request("/bench/bare/", port=ctx.web_port)
         expected_messages = 0
         for round_no in stack.Rounds(ctx.repeats, ctx.budget):
@@ -190,10 +205,12 @@ def run(ctx) -> dict:
             stack.hammer(ctx.web_port, bare, concurrency=CLIENTS, seconds=ctx.warmup)
             reference = stack.hammer(ctx.web_port, bare, concurrency=CLIENTS, seconds=ctx.seconds)
             bare_rounds.append(reference)
-            same = burst(ctx.web_port, same_walks, round_no, REFERENCE)
+            same = burst(ctx.web_port, same_walks, round_no, REFERENCE, meter.start)
+            same["cpu_ms"] = per_post(meter.stop(), same)
             references.append(same)
             reference_checks.append(check(same_walks, round_no, REFERENCE[1]))
-            result = burst(ctx.web_port, walks, round_no)
+            result = burst(ctx.web_port, walks, round_no, on_start=meter.start)
+            result["cpu_ms"] = per_post(meter.stop(), result)
             server.check_alive()
             worker.check_alive()
             rounds.append(result)
@@ -210,9 +227,14 @@ def run(ctx) -> dict:
                 f"{result['statuses']}; {checked}",
                 flush=True,
             )
+            print(f"    CPU ms per post, reference: {show(same['cpu_ms'])}", flush=True)
+            print(f"    CPU ms per post, project:   {show(result['cpu_ms'])}", flush=True)
             # Every booking's email reaches the sink (the worker ran during the burst).
             waited = sink.wait_for(expected_messages, timeout=120)
             delivery.append({"messages": sink.count(), "waited": waited})
+            # Her email's cost, until the last of the round's emails arrived.
+            result["cpu_ms_until_delivered"] = per_post(meter.stop(), result)
+            print(f"    ... until delivered: {show(result['cpu_ms_until_delivered'])}", flush=True)
         lines = sink.lines()
     recipients = Counter(line[1] for line in lines)
     return {

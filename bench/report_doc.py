@@ -7,6 +7,11 @@ from statistics import median
 
 START = "<!-- bench/run.py writes from here: do not edit by hand -->"
 END = "<!-- bench/run.py writes up to here -->"
+# `bench/run.py growth` (make bench-growth) writes its own section, between its own markers.
+GROWTH = (
+    "<!-- bench/run.py growth writes from here: do not edit by hand -->",
+    "<!-- bench/run.py growth writes up to here -->",
+)
 
 HEADER = """# Benchmarks
 
@@ -54,7 +59,49 @@ def render(run: dict) -> str:
         lines += delivery(results["delivery"])
     if "reports" in results:
         lines += reports(results["reports"])
+    if "growth" in results:
+        lines = growth(results["growth"], run)
     return "\n".join(lines) + "\n"
+
+
+def growth(r: dict, run: dict) -> list[str]:
+    m = run["machine"]
+    rows = [
+        "### Growth: the history of walks, bookings and the outbox",
+        "",
+        f"{run['when']}, `make bench-growth`: {m['cores']} cores ({m['cpu']}), load average "
+        f"{r['load'][0]:.1f} when it started, {r['load'][1]:.1f} after; took "
+        f"{run['total_seconds'] / 60:.1f} minutes. One process; medians, milliseconds of wall "
+        "clock (CPU in brackets). Rows: bookings, with a tenth as many past walks and one sent "
+        "outbox row each, on top of seed_demo's and the 1,000 upcoming walks of the pages "
+        "benchmark.",
+        "",
+        "| rows | walks / bookings / outbox | `/walks/` rendered afresh | a walk page rendered "
+        "afresh | a booking POST | a sweep, per reminder |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size in r["sizes"]:
+        c = size["counts"]
+        cells = [
+            size["pages"]["list"],
+            size["pages"]["walk"],
+            size["post"],
+            size["sweep"],
+        ]
+        shown = " | ".join(f"{x['wall_ms']:.1f} ({x['cpu_ms']:.1f})" for x in cells)
+        rows.append(
+            f"| {size['size']:,} | {c['walks']:,} / {c['bookings']:,} / {c['notifications']:,} "
+            f"| {shown} |"
+        )
+    queries = {
+        f"{s['pages']['list']['queries']} / {s['pages']['walk']['queries']}" for s in r["sizes"]
+    }
+    rows += [
+        "",
+        f"Queries of the list / a walk page at every size: {', '.join(sorted(queries))}.",
+        "",
+    ]
+    return rows
 
 
 def load_note(result: dict) -> str:
@@ -153,7 +200,47 @@ def burst(r: dict) -> list[str]:
         f"{r['duplicate_messages']} duplicates | every one, once: "
         f"{ok(r['messages'] == r['expected_messages'] and not r['duplicate_messages'])} |",
         "",
+        *cpu_rows(r),
     ]
+
+
+CPU_PARTS = {
+    "web": "gunicorn (4 workers)",
+    "database": "PostgreSQL backends",
+    "worker": "Celery worker (her email)",
+    "sink": "SMTP sink",
+    "client": "load generator",
+}
+
+
+def cpu_rows(r: dict) -> list[str]:
+    """What a post costs, by part of the stack: CPU milliseconds per post, medians of rounds."""
+    same = [x.get("cpu_ms") for x in r.get("reference", [])]
+    mine = [x.get("cpu_ms") for x in r["rounds"]]
+    until = [x.get("cpu_ms_until_delivered") for x in r["rounds"]]
+    if not same or None in same + mine + until:
+        return []
+
+    def cell(values, part):
+        return f"{med([v.get(part, 0) for v in values]):.2f}"
+
+    rows = [
+        "CPU time per booking post, by part of the stack (milliseconds, median of the rounds; "
+        "read from /proc for each process during the burst; the last column runs on until the "
+        "sink has every email of the round):",
+        "",
+        "| part | same-work reference | booking form, during the burst | booking form, until "
+        "her email is delivered |",
+        "|---|---|---|---|",
+    ]
+    for part, label in CPU_PARTS.items():
+        rows.append(f"| {label} | {cell(same, part)} | {cell(mine, part)} | {cell(until, part)} |")
+    totals = [[sum(v.values()) for v in values] for values in (same, mine, until)]
+    rows += [
+        f"| all | {med(totals[0]):.2f} | {med(totals[1]):.2f} | {med(totals[2]):.2f} |",
+        "",
+    ]
+    return rows
 
 
 def same_work_rows(r: dict) -> list[str]:
@@ -248,7 +335,18 @@ def reports(r: dict) -> list[str]:
     return rows
 
 
-def write(path: Path, text: str) -> None:
+def write(path: Path, text: str, section: tuple[str, str] = (START, END)) -> None:
+    start, end = section
+    if section != (START, END):
+        current = path.read_text()
+        block = f"{start}\n{text}{end}"
+        if start in current and end in current:
+            head, _, rest = current.partition(start)
+            _, _, tail = rest.partition(end)
+            path.write_text(head + block + tail)
+        else:
+            path.write_text(current.rstrip("\n") + "\n\n" + block + "\n")
+        return
     block = f"{START}\n{text}{END}\n"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
