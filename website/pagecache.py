@@ -129,10 +129,11 @@ def _sees_the_shared_page(request) -> bool:
 def _nothing_of_hers(request, response) -> bool:
     """Whether a page rendered for this request holds nothing of this visitor's, so it may be
     kept whole for others: it used no CSRF token (whose masked value would give away her
-    cookie's secret), set no cookie and read no session."""
+    cookie's secret), had no message to show her, set no cookie and read no session."""
     session = getattr(request, "session", None)
     return not (
         request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        or len(getattr(request, "_messages", ()))
         or response.cookies
         or (session is not None and session.accessed)
     )

@@ -223,7 +223,7 @@ def test_a_page_first_rendered_for_a_visitor_with_the_csrf_cookie_is_kept_for_ev
     assert Client().get("/walks/").templates == []
 
 
-def test_a_page_that_used_her_csrf_token_is_never_kept_whole(rf):
+def test_a_page_that_used_her_csrf_token_or_showed_her_a_message_is_never_kept_whole(rf):
     """Were the layout ever to hold a form token, the page is rendered per visitor: the masked
     token would give away her cookie's secret to whoever was served it."""
     make_walk()
@@ -249,6 +249,15 @@ def test_a_page_that_used_her_csrf_token_is_never_kept_whole(rf):
     version = pagecache.current_version()
     assert caches["pages"].get(f"{key}:whole", version=version) is None
     assert caches["pages"].get(key, version=version) is not None
+
+    # Nor one that showed her a message added while it was made.
+    for _ in range(2):
+        asked = request()
+        asked._messages.add(constants.SUCCESS, "Done: your reminders go by text.")
+        response = pagecache.respond(asked, "bookings/walk_list.html", ("test", "said"), page)
+        assert "Done: your reminders go by text." in response.content.decode()
+    key = "public-walks:" + hashlib.sha256(repr(("test", "said")).encode()).hexdigest()
+    assert caches["pages"].get(f"{key}:whole", version=version) is None
 
 
 def test_a_visitor_with_a_session_message_gets_her_own(settings):
