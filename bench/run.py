@@ -207,25 +207,27 @@ def main() -> None:
             print(f"\n== {name}", flush=True)
             started = time.perf_counter()
             load = stack.load_average()[0]
-            run_subprocess(
-                [
-                    sys.executable,
-                    str(Path(__file__).resolve()),
-                    "--part",
-                    name,
-                    "--context",
-                    json.dumps(asdict(ctx)),
-                    "--out",
-                    str(out),
-                ],
-                timeout=40 * 60 if name == "growth" else 15 * 60,
-            )
+            try:
+                run_subprocess(
+                    [
+                        sys.executable,
+                        str(Path(__file__).resolve()),
+                        "--part",
+                        name,
+                        "--context",
+                        json.dumps(asdict(ctx)),
+                        "--out",
+                        str(out),
+                    ],
+                    timeout=40 * 60 if name == "growth" else 15 * 60,
+                )
+            finally:
+                if name != "reports":  # dropped even when the benchmark failed
+                    stack.drop_database(database)
             result = json.loads(out.read_text())
             result["seconds"] = time.perf_counter() - started
             result["load"] = [load, stack.load_average()[0]]
             results[name] = result
-            if name != "reports":
-                stack.drop_database(database)
     finally:
         if template:
             stack.drop_database(template)
