@@ -8,7 +8,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-growth clean
 
 $(VENV)/.installed: pyproject.toml build-constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: lint
 
 bench: install
 	$(TEST_ENV) $(PY) bench/run.py
+
+# How the costs grow to a million rows (docs/benchmarks.md, Growth): filling the tables takes
+# minutes, so this is not part of `make bench`.
+bench-growth: install
+	$(TEST_ENV) $(PY) bench/run.py growth
 
 clean:
 	rm -rf var .venv

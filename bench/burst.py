@@ -1,5 +1,7 @@
 """2. Booking burst: 64 women booking 20 walks at once through the real form, until the walks
-are full and then onto the waiting list; against the bare view at the same concurrency.
+are full and then onto the waiting list; against the same-work reference (bench/urls.py: the
+booking's database work by hand with psycopg, the same redirect) on 20 walks of its own, and the
+bare view, at the same concurrency.
 
 Each client fetches the booking form once (its CSRF cookie and token, as a browser would) and
 then posts the form again and again, each time for the next walk and with a new email address.
@@ -32,8 +34,9 @@ RATE_LIMIT = "1000000/600"
 TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def client(port, walks, n, round_no, results, start, stop_at):
-    """One woman's browser: the form once, then a booking per walk in turn."""
+def client(port, walks, n, round_no, results, start, stop_at, action, prefix):
+    """One woman's browser: the form once, then a booking per walk in turn, posted to `action`
+    (the form's own address, or the reference's)."""
     cookies: dict[str, str] = {}
     mine = results[n]
     first = walks[n % len(walks)]
@@ -54,7 +57,7 @@ def client(port, walks, n, round_no, results, start, stop_at):
             {
                 "csrfmiddlewaretoken": token,
                 "full_name": f"Woman {round_no}-{n}-{k}",
-                "email": f"bench.{round_no}.{n}.{k}@example.org",
+                "email": f"{prefix}.{round_no}.{n}.{k}@example.org",
                 "phone": "",
                 "topics": "The path home from the station.",
                 "accessibility_needs": "",
@@ -63,7 +66,7 @@ def client(port, walks, n, round_no, results, start, stop_at):
             }
         ).encode()
         raw = stack.request(
-            f"/walks/{walk.code}/book/",
+            action.format(code=walk.code),
             method="POST",
             port=port,
             headers={
@@ -86,7 +89,12 @@ def client(port, walks, n, round_no, results, start, stop_at):
         cookies.update(stack.set_cookies(head))
 
 
-def burst(port: int, walks: list[Walk], round_no: int) -> dict:
+# Where each burst posts: the project's booking form, or the same-work reference.
+PROJECT = ("/walks/{code}/book/", "bench")
+REFERENCE = ("/bench/book/{code}/", "ref")
+
+
+def burst(port: int, walks: list[Walk], round_no: int, target=PROJECT, on_start=None) -> dict:
     results = [
         {"latencies": [], "statuses": Counter(), "errors": 0, "setup_errors": 0, "end": 0.0}
         for _ in range(CLIENTS)
@@ -95,13 +103,17 @@ def burst(port: int, walks: list[Walk], round_no: int) -> dict:
     stop_at = time.perf_counter() + 300
     threads = [
         threading.Thread(
-            target=client, args=(port, walks, n, round_no, results, start, stop_at), daemon=True
+            target=client,
+            args=(port, walks, n, round_no, results, start, stop_at, *target),
+            daemon=True,
         )
         for n in range(CLIENTS)
     ]
     for thread in threads:
         thread.start()
     start.wait(120)
+    if on_start is not None:
+        on_start()  # every client has its form: from here on, only the posts
     cpu0 = time.process_time()
     began = time.perf_counter()
     for thread in threads:
@@ -121,7 +133,7 @@ def burst(port: int, walks: list[Walk], round_no: int) -> dict:
     }
 
 
-def check(walks: list[Walk], round_no: int) -> dict:
+def check(walks: list[Walk], round_no: int, prefix: str = "bench") -> dict:
     """What the database holds after the burst: no walk over capacity, every booking with its
     confirmation row."""
     counted = Walk.objects.filter(pk__in=[w.pk for w in walks]).annotate(
@@ -130,7 +142,7 @@ def check(walks: list[Walk], round_no: int) -> dict:
     )
     overbooked = sum(max(w.confirmed - w.capacity, 0) for w in counted)
     not_full = sum(1 for w in counted if w.confirmed < w.capacity)
-    mine = Booking.objects.filter(walk__in=walks, email__startswith=f"bench.{round_no}.")
+    mine = Booking.objects.filter(walk__in=walks, email__startswith=f"{prefix}.{round_no}.")
     kinds = {
         Booking.Status.CONFIRMED: Notification.Kind.BOOKING_CONFIRMED,
         Booking.Status.WAITLISTED: Notification.Kind.WAITLISTED,
@@ -148,6 +160,18 @@ def check(walks: list[Walk], round_no: int) -> dict:
     }
 
 
+def show(spent: dict[str, float]) -> str:
+    return ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
+
+
+def per_post(used: dict[str, float], result: dict) -> dict[str, float]:
+    """CPU milliseconds per booking post, by part of the stack (and the load generator's)."""
+    posts = max(result["posts"], 1)
+    spent = {name: seconds * 1000 / posts for name, seconds in used.items()}
+    spent["client"] = result["client_cpu_ms"]
+    return spent
+
+
 def run(ctx) -> dict:
     now = timezone.now()
     env = stack.bench_env(
@@ -155,6 +179,7 @@ def run(ctx) -> dict:
     )
     env["PUBLIC_FORM_RATE_LIMIT"] = RATE_LIMIT
     rounds, bare_rounds, checks, delivery = [], [], [], []
+    references, reference_checks = [], []
     with (
         stack.Sink(ctx.smtp_port, name="burst-sink") as sink,
         stack.worker(env, concurrency=1, name="burst-worker") as worker,
@@ -162,21 +187,30 @@ def run(ctx) -> dict:
     ):
         worker.wait_for_log(r"ready\.", timeout=90)
         stack.wait_for_http(ctx.web_port)
+        meter = stack.CPUMeter({"web": server, "worker": worker, "sink": sink}, ctx.database)
         bare = stack.request("/bench/bare/", port=ctx.web_port)
         expected_messages = 0
         for round_no in stack.Rounds(ctx.repeats, ctx.budget):
-            walks = data.walks(
-                WALKS,
-                first_start=now + timedelta(days=3, minutes=round_no * 5),
-                spacing=timedelta(minutes=WALKS * 7),
-                capacity=CAPACITY,
-                title="Launch walk {n} in {borough}",
-                prefix=f"R{round_no}-",
+            walks, same_walks = (
+                data.walks(
+                    WALKS,
+                    first_start=now + timedelta(days=3 + offset, minutes=round_no * 5),
+                    spacing=timedelta(minutes=WALKS * 7),
+                    capacity=CAPACITY,
+                    title="Launch walk {n} in {borough}",
+                    prefix=f"{prefix}{round_no}-",
+                )
+                for offset, prefix in ((0, "R"), (1, "S"))
             )
             stack.hammer(ctx.web_port, bare, concurrency=CLIENTS, seconds=ctx.warmup)
             reference = stack.hammer(ctx.web_port, bare, concurrency=CLIENTS, seconds=ctx.seconds)
             bare_rounds.append(reference)
-            result = burst(ctx.web_port, walks, round_no)
+            same = burst(ctx.web_port, same_walks, round_no, REFERENCE, meter.start)
+            same["cpu_ms"] = per_post(meter.stop(), same)
+            references.append(same)
+            reference_checks.append(check(same_walks, round_no, REFERENCE[1]))
+            result = burst(ctx.web_port, walks, round_no, on_start=meter.start)
+            result["cpu_ms"] = per_post(meter.stop(), result)
             server.check_alive()
             worker.check_alive()
             rounds.append(result)
@@ -185,14 +219,22 @@ def run(ctx) -> dict:
             expected_messages += checked["bookings"]
             print(
                 f"  round {round_no + 1}: bare {reference.rps:6.0f} req/s (p99 "
-                f"{reference.p99_ms:.0f} ms); booking posts {result['rps']:6.1f}/s, p50 "
+                f"{reference.p99_ms:.0f} ms); same-work reference {same['rps']:6.1f}/s (p50 "
+                f"{same['p50_ms']:.0f} ms, p99 {same['p99_ms']:.0f} ms, statuses "
+                f"{same['statuses']}, {reference_checks[-1]['overbooked']} overbooked); "
+                f"booking posts {result['rps']:6.1f}/s, p50 "
                 f"{result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, statuses "
                 f"{result['statuses']}; {checked}",
                 flush=True,
             )
+            print(f"    CPU ms per post, reference: {show(same['cpu_ms'])}", flush=True)
+            print(f"    CPU ms per post, project:   {show(result['cpu_ms'])}", flush=True)
             # Every booking's email reaches the sink (the worker ran during the burst).
             waited = sink.wait_for(expected_messages, timeout=120)
             delivery.append({"messages": sink.count(), "waited": waited})
+            # Her email's cost, until the last of the round's emails arrived.
+            result["cpu_ms_until_delivered"] = per_post(meter.stop(), result)
+            print(f"    ... until delivered: {show(result['cpu_ms_until_delivered'])}", flush=True)
         lines = sink.lines()
     recipients = Counter(line[1] for line in lines)
     return {
@@ -205,6 +247,9 @@ def run(ctx) -> dict:
             {"rps": r.rps, "p99_ms": r.p99_ms, "errors": r.server_errors()} for r in bare_rounds
         ],
         "ratio": [r["rps"] / b.rps for r, b in zip(rounds, bare_rounds, strict=True)],
+        "reference": references,
+        "reference_checks": reference_checks,
+        "same_work_ratio": [r["rps"] / s["rps"] for r, s in zip(rounds, references, strict=True)],
         "checks": checks,
         "delivery": delivery,
         "messages": len(lines),

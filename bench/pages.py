@@ -1,7 +1,10 @@
 """1. Pages: /walks/ and a walk page with 1,000 upcoming walks, against the bare view.
 
 16 concurrent connections to one gunicorn (fixed worker count), taking turns: bare, list,
-walk page, then again, so the machine's noise falls on all three alike."""
+walk page, then again, so the machine's noise falls on all of them alike. The list and the walk
+page are asked for twice: by a first-time visitor (no cookie) and by one returning with the
+cookies a woman has after opening a booking form (the CSRF cookie, and whatever else the form
+sets), as she would when she goes back to the list."""
 
 import re
 from datetime import timedelta
@@ -41,6 +44,20 @@ def seed() -> Walk:
     return created[len(created) // 2 + 5]
 
 
+def returning_cookies(port: int, walk: Walk) -> dict[str, str]:
+    """The cookies a woman holds after opening the walk's booking form, as her browser keeps
+    them."""
+    status, head, _ = stack.fetch(port, stack.request(f"/walks/{walk.code}/book/", port=port))
+    assert status == 200, status
+    cookies = stack.set_cookies(head)
+    assert cookies, "the booking form set no cookie"
+    return cookies
+
+
+def cookies_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
 def run(ctx) -> dict:
     walk = seed()
     upcoming = Walk.objects.upcoming().bookable().count()
@@ -50,6 +67,8 @@ def run(ctx) -> dict:
         "bare": "/bench/bare/",
         "list": "/walks/",
         "walk": f"/walks/{walk.code}/",
+        "list_cookies": "/walks/",
+        "walk_cookies": f"/walks/{walk.code}/",
         # Not a target: the about page is a template through base.html and no query, so it
         # shows what the layout and middleware cost on their own.
         "about": "/about/",
@@ -65,13 +84,23 @@ def run(ctx) -> dict:
             ctx.web_port, stack.request(targets["walk"], port=ctx.web_port)
         )
         assert status == 200 and walk.title.encode() in body, status
+        cookies = returning_cookies(ctx.web_port, walk)
+        print(f"  cookies after the booking form: {', '.join(sorted(cookies))}", flush=True)
+        requests = {
+            name: stack.request(
+                path,
+                port=ctx.web_port,
+                headers={"Cookie": cookies_header(cookies)} if name.endswith("_cookies") else None,
+            )
+            for name, path in targets.items()
+        }
         sizes = {}
-        for name, path in targets.items():
-            _, _, body = stack.fetch(ctx.web_port, stack.request(path, port=ctx.web_port))
+        for name, raw in requests.items():
+            _, _, body = stack.fetch(ctx.web_port, raw)
             sizes[name] = len(body)
         for repeat in stack.Rounds(ctx.repeats, ctx.budget):
-            for name, path in targets.items():
-                raw = stack.request(path, port=ctx.web_port)
+            for name in targets:
+                raw = requests[name]
                 stack.hammer(ctx.web_port, raw, concurrency=CONCURRENCY, seconds=ctx.warmup)
                 result = stack.hammer(
                     ctx.web_port, raw, concurrency=CONCURRENCY, seconds=ctx.seconds
@@ -79,16 +108,21 @@ def run(ctx) -> dict:
                 server.check_alive()
                 rounds[name].append(result)
                 print(
-                    f"  round {repeat + 1} {name:<5} {result.rps:7.0f} req/s  "
+                    f"  round {repeat + 1} {name:<12} {result.rps:7.0f} req/s  "
                     f"p50 {result.p50_ms:5.1f} ms  p99 {result.p99_ms:6.1f} ms  "
                     f"5xx/errors {result.server_errors()}  "
                     f"client CPU {result.client_cpu_ms_per_request:.2f} ms/req",
                     flush=True,
                 )
-    summary = {"listed": shown.group(1).decode(), "sizes": sizes, "targets": {}}
+    summary = {
+        "listed": shown.group(1).decode(),
+        "sizes": sizes,
+        "cookies": sorted(cookies),
+        "targets": {},
+    }
     for name, results in rounds.items():
         summary["targets"][name] = {
-            "path": targets[name] if name != "walk" else "/walks/<code>/",
+            "path": targets[name] if not name.startswith("walk") else "/walks/<code>/",
             "rps": [r.rps for r in results],
             "p50_ms": [r.p50_ms for r in results],
             "p99_ms": [r.p99_ms for r in results],
@@ -96,7 +130,7 @@ def run(ctx) -> dict:
             "requests": sum(r.requests for r in results),
             "client_cpu_ms": [r.client_cpu_ms_per_request for r in results],
         }
-    for name in ("list", "walk", "about"):
+    for name in ("list", "walk", "list_cookies", "walk_cookies", "about"):
         summary["targets"][name]["ratio"] = [
             mine.rps / bare.rps for mine, bare in zip(rounds[name], rounds["bare"], strict=True)
         ]

@@ -290,6 +290,61 @@ def proc_status(pid: int) -> dict[str, int]:
     return values
 
 
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+    return pids
+
+
+def cpu_seconds(pids) -> float:
+    """User and system CPU time used so far by these processes (those that still run)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+class CPUMeter:
+    """The CPU time each part of the stack uses during a stretch of load, by /proc: named
+    process trees, and the PostgreSQL backends serving the benchmark's database (each
+    gunicorn worker and the Celery worker keeps its connection open between requests)."""
+
+    def __init__(self, services: dict[str, "Service"], database: str):
+        self.services, self.database = services, database
+
+    def pids(self) -> dict[str, list[int]]:
+        groups = {name: tree(service.proc.pid) for name, service in self.services.items()}
+        with psycopg.connect(self.database, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchall()
+        groups["database"] = [pid for (pid,) in rows]
+        return groups
+
+    def start(self) -> None:
+        self._pids = self.pids()
+        self._before = {name: cpu_seconds(pids) for name, pids in self._pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds used by each part since start (backends that appeared since included)."""
+        now = self.pids()
+        used = {}
+        for name, before in self._before.items():
+            new = [pid for pid in now[name] if pid not in self._pids[name]]
+            used[name] = cpu_seconds(self._pids[name]) - before + cpu_seconds(new)
+        return used
+
+
 def machine() -> dict:
     """What this machine is, read from the machine."""
     cpu = "unknown CPU"

@@ -1,5 +1,6 @@
 """The inspectors' daily digest: each BCU's upcoming walks short of officers, and its route
-requests waiting more than 3 days. Nothing to report, no email.
+requests waiting more than 3 days; and what apps above bookings add with `register_section`
+(partners: referrals overdue or handed back). Nothing to report, no email.
 
 It goes through the outbox like every other email: the 7am task queues one row per BCU per
 London day (the key is the day, so a task run twice, or handed out twice by the broker, queues
@@ -8,6 +9,7 @@ digest is written when it is sent, to the BCU's inspectors as they are then, fro
 and requests as they are then.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,6 +29,21 @@ from .services import publish_notification
 REQUEST_OVERDUE = timedelta(days=3)
 LISTED = 30  # an email that goes on for pages is not read
 TEMPLATE = "patrols/digest_email"
+
+# Sections other apps add: section(bcu, now) -> None (nothing to report) or a dict with
+# "template" (drawn from <template>.txt and <template>.html with the section as `section`),
+# "count" (how many things it lists, for the subject) and "subject" (its words there).
+_sections: list[Callable] = []
+
+
+def register_section(section: Callable) -> None:
+    """Add a section to every BCU's digest (once, however often this is called)."""
+    if section not in _sections:
+        _sections.append(section)
+
+
+def sections_for(bcu: BCU, now: datetime) -> list[dict]:
+    return [found for section in _sections if (found := section(bcu, now)) is not None]
 
 
 def inspector_emails(bcu: BCU) -> list[str]:
@@ -60,7 +77,8 @@ def digest_for(bcu: BCU, now: datetime) -> dict | None:
         .order_by("created_at")
     )
     walk_count, request_count = walks.count(), requests.count()
-    if not (walk_count or request_count):
+    sections = sections_for(bcu, now)
+    if not (walk_count or request_count or sections):
         return None
     listed_requests = list(requests[:LISTED])
     for walk_request in listed_requests:
@@ -74,6 +92,7 @@ def digest_for(bcu: BCU, now: datetime) -> dict | None:
         "minimum": settings.WALK_MIN_OFFICERS,
         "walks_url": f"{site_url('admin:patrols_walk_changelist')}?when=upcoming&staffing=short",
         "requests_url": site_url("admin:bookings_walkrequest_changelist"),
+        "sections": sections,
     }
 
 

@@ -10,8 +10,13 @@ WalkRequest.token_hash), so a copy of the database opens nothing.
 
 A link works while her data is held and for a set time after the walk (LINK_DAYS_AFTER_WALK;
 a request not yet made a walk has no walk to wait for); `opens` is the one check, used by the
-manage page, the survey and the request page alike. Addresses are built with reverse() on
-SITE_URL, never written out by hand.
+manage page, the survey and the request page alike.
+
+A partner's link (a council team answering a referral, partners/) follows the same rules: a
+token of its own purpose made from the referral's reference, kept only as a hash
+(Referral.token_hash), working PARTNER_LINK_DAYS after the referral was sent.
+
+Addresses are built with reverse() on SITE_URL, never written out by hand.
 
 This module imports no model, so bookings.models can use it.
 """
@@ -28,6 +33,7 @@ from django.utils.crypto import salted_hmac
 MANAGE = "manage"
 SURVEY = "survey"
 REQUEST = "request"
+PARTNER = "partner"
 
 # The HMAC salt of each purpose. The manage salt is the one every link sent so far was made
 # with: those links keep working.
@@ -35,10 +41,11 @@ SALTS = {
     MANAGE: "walkandtalk.bookings.manage",
     SURVEY: "walkandtalk.bookings.survey",
     REQUEST: "walkandtalk.bookings.request",
+    PARTNER: "walkandtalk.partners.referral",
 }
 # The field of a booking holding each of its purposes' hash.
 HASH_FIELDS = {MANAGE: "manage_token_hash", SURVEY: "survey_token_hash"}
-# The field of a route request holding its link's hash.
+# The field of a route request (and of a partner's referral) holding its link's hash.
 REQUEST_HASH_FIELD = "token_hash"
 # How long after the walk each link opens its page.
 LINK_DAYS_AFTER_WALK = {MANAGE: 7, SURVEY: 30, REQUEST: 7}
@@ -71,13 +78,26 @@ def request_token_hash(reference: str) -> str:
     return hash_token(make_token(reference, REQUEST))
 
 
+def partner_token_hash(reference: str) -> str:
+    """The stored hash of a partner's referral link token."""
+    return hash_token(make_token(reference, PARTNER))
+
+
+def partner_link_expires(referred_at: datetime) -> datetime:
+    return referred_at + timedelta(days=settings.PARTNER_LINK_DAYS)
+
+
 def opens(token: str, purpose: str, now: datetime | None = None) -> Q:
-    """The filter on bookings (on route requests, for REQUEST) for the one row (if any) that
-    this token opens for this purpose: its hash matches this purpose's, the link has not
-    expired and her data is held. A token made for another purpose, a typo or an old link
-    matches nothing."""
+    """The filter on bookings (on route requests for REQUEST, referrals for PARTNER) for the
+    one row (if any) that this token opens for this purpose: its hash matches this purpose's,
+    the link has not expired and her data is held. A token made for another purpose, a typo
+    or an old link matches nothing."""
     if not token or len(token) > TOKEN_MAX:
         return Q(pk__in=[])
+    if purpose == PARTNER:
+        # On referrals: sent less than PARTNER_LINK_DAYS ago.
+        since = (now or timezone.now()) - timedelta(days=settings.PARTNER_LINK_DAYS)
+        return Q(token_hash=hash_token(token), referred_at__gt=since)
     cutoff = (now or timezone.now()) - timedelta(days=LINK_DAYS_AFTER_WALK[purpose])
     if purpose == REQUEST:
         # Waiting, declined or withdrawn: no walk, open while her data is held.
@@ -112,3 +132,7 @@ def request_url(walk_request) -> str:
 
 def walk_url(walk) -> str:
     return site_url("website:walk_detail", walk.code)
+
+
+def partner_url(referral) -> str:
+    return site_url("website:partner_referral", make_token(referral.reference, PARTNER))

@@ -307,6 +307,8 @@ class Notification(models.Model):
         DAILY_DIGEST = "daily_digest", "Inspectors' daily digest"
         WALK_MESSAGE = "walk_message", "Message about the walk"
         WELFARE_ALERT = "welfare_alert", "Walk not marked safe"
+        PARTNER_REFERRAL = "partner_referral", "Concern referred to a partner"
+        PARTNER_REMINDER = "partner_reminder", "Reminder to a partner"
 
     Channel = Channel
     # The messages that go the way she chose (Booking.reminder_channel); the rest are emailed.
@@ -322,7 +324,8 @@ class Notification(models.Model):
     )
 
     # A message belongs to the BCU of her booking's walk, of her route request's borough, or
-    # (the inspectors' digest, a welfare alert to a walk's team) to the BCU it is addressed to.
+    # (the inspectors' digest, a welfare alert to a walk's team, a referral to a partner) to the
+    # BCU it is addressed to.
     bcu_path = ("booking__walk__bcu", "request__borough__bcu", "bcu")
 
     booking = models.ForeignKey(
@@ -331,8 +334,9 @@ class Notification(models.Model):
     request = models.ForeignKey(
         WalkRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
-    # Staff messages: the inspectors of this BCU (the daily digest), or one member of a walk's
-    # team, named by the key (a welfare alert, bookings/welfare.py).
+    # Staff messages for this BCU: to its inspectors (the daily digest), to one member of a
+    # walk's team, named by the key (a welfare alert, bookings/welfare.py), or to a partner it
+    # referred a concern to (the kind's owner finds the partner by the row's key).
     bcu = models.ForeignKey(
         BCU, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
@@ -400,6 +404,12 @@ class Notification(models.Model):
         """Whom it goes to, by reference (never by address), for the admin."""
         if self.kind == self.Kind.WELFARE_ALERT:
             return f"{self.bcu}: a member of the walk's team"
+        if self.kind in PARTNER_KINDS:
+            return f"a partner of {self.bcu}"
         if self.bcu_id is not None:
             return f"{self.bcu} inspectors"
         return str(self.booking or self.request)
+
+
+# Messages to a partner organisation (partners/messages.py), addressed through a BCU's row.
+PARTNER_KINDS = (Notification.Kind.PARTNER_REFERRAL, Notification.Kind.PARTNER_REMINDER)

@@ -226,16 +226,8 @@ def complete_debrief(
 # --- Actions and "you said, we did" ---------------------------------------------------------
 
 
-def record_action(
-    *,
-    concern: Concern,
-    note: str,
-    status: str,
-    partner: str,
-    by: AbstractBaseUser,
-) -> ConcernAction:
-    """Add what was done to a concern's history and move its status. When it becomes
-    actioned, the women who walked there and asked to hear get "you said, we did", once."""
+def _check_action(*, note: str, status: str, partner: str) -> str:
+    """The action's shape, whoever records it; returns the note as kept."""
     note = note.strip()
     if not note:
         raise ValidationError("Say what was done.", code="no_note")
@@ -247,26 +239,60 @@ def record_action(
         raise ValidationError("Choose a partner from the list.", code="bad_partner")
     if status == ConcernStatus.REFERRED and not partner:
         raise ValidationError("Say which partner it was referred to.", code="partner_required")
+    return note
+
+
+def _add_action(
+    concern: Concern, *, note: str, status: str, partner: str, by: AbstractBaseUser | None
+) -> ConcernAction:
+    """Write the action on a concern its caller has locked, move the concern's status, and
+    when it becomes actioned tell the women who walked there and asked to hear, once."""
+    was = concern.status
+    action = ConcernAction.objects.create(
+        concern=concern, note=note, status=status, partner=partner, by=by
+    )
+    concern.status = status
+    if partner:
+        concern.partner = partner
+    concern.save(update_fields=["status", "partner"])
+    if status == ConcernStatus.ACTIONED and was != ConcernStatus.ACTIONED:
+        for booking in wants_updates_about(concern):
+            queue_notification(
+                kind=Notification.Kind.YOU_SAID_WE_DID,
+                booking=booking,
+                key=action_key(action),
+            )
+    return action
+
+
+def record_action(
+    *,
+    concern: Concern,
+    note: str,
+    status: str,
+    partner: str,
+    by: AbstractBaseUser,
+) -> ConcernAction:
+    """Add what was done to a concern's history and move its status. When it becomes
+    actioned, the women who walked there and asked to hear get "you said, we did", once."""
+    note = _check_action(note=note, status=status, partner=partner)
     with transaction.atomic():
         concern = Concern.objects.select_for_update().visible_to(by).filter(pk=concern.pk).first()
         if concern is None:
             raise PermissionDenied("This concern is in another BCU.")
-        was = concern.status
-        action = ConcernAction.objects.create(
-            concern=concern, note=note, status=status, partner=partner, by=by
-        )
-        concern.status = status
-        if partner:
-            concern.partner = partner
-        concern.save(update_fields=["status", "partner"])
-        if status == ConcernStatus.ACTIONED and was != ConcernStatus.ACTIONED:
-            for booking in wants_updates_about(concern):
-                queue_notification(
-                    kind=Notification.Kind.YOU_SAID_WE_DID,
-                    booking=booking,
-                    key=action_key(action),
-                )
-    return action
+        return _add_action(concern, note=note, status=status, partner=partner, by=by)
+
+
+def record_partner_action(
+    *, concern: Concern, note: str, status: str, partner: str
+) -> ConcernAction:
+    """A partner's answer to a referral, as an action with no staff member behind it: the
+    partner has no account, and the private link it answered through (partners/services.py)
+    is the authority. Otherwise as record_action, women told included."""
+    note = _check_action(note=note, status=status, partner=partner)
+    with transaction.atomic():
+        concern = Concern.objects.select_for_update().get(pk=concern.pk)
+        return _add_action(concern, note=note, status=status, partner=partner, by=None)
 
 
 def wants_updates_about(concern: Concern):

@@ -3,6 +3,7 @@
 import csv
 import io
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -323,6 +324,14 @@ def _trends(by_month: list[dict], survey: list[dict], action_time: list[dict]) -
     ]
 
 
+def _referral_rows(rows: list[dict]) -> list[dict]:
+    """Referrals by partner, with their medians as the page words durations."""
+    for row in rows:
+        row["to_answer"] = _duration(row["median_to_answer"])
+        row["to_fix"] = _duration(row["median_to_fix"])
+    return rows
+
+
 @login_required
 @permission_required("concerns.view_reports", raise_exception=True)
 @never_cache
@@ -351,6 +360,7 @@ def report(request):
         action_time_by_month = times["months"]
         locations = reports.top_locations(f)
         partners = reports.actions_by_partner(f)
+        referrals = _referral_rows(reports.referrals_by_partner(f))
     in_categories = [row for group in categories for row in group["categories"]]
     context = {
         "form": form,
@@ -385,6 +395,8 @@ def report(request):
         "statuses": statuses,
         "status_chart": charts.bar_chart(statuses),
         "action_statuses": reports.ACTION_STATUSES,
+        "referrals": referrals,
+        "reminder_days": settings.PARTNER_REMINDER_DAYS,
         "generated_at": timezone.localtime(f.now),
     }
     return render(request, "concerns/reports.html", context)

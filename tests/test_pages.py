@@ -32,6 +32,7 @@ PUBLIC_PAGES = [
 NOT_PUBLIC_PAGES = {
     "healthz",
     "readyz",
+    "metrics",
     "reports:page",
     "reports:csv",
     "staff:home",

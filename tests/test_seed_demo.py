@@ -13,13 +13,27 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
 
-from bookings.models import Booking, WalkRequest
+from bookings.models import Booking, Notification, WalkRequest
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback
+from partners.messages import referral_key
+from partners.models import DefaultPartner, Partner, Referral
 from patrols.models import BCU, Officer, RosterAssignment, Walk
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Walk, Officer, RosterAssignment, Booking, WalkRequest, Concern, ConcernAction, Feedback]
+MODELS = [
+    Walk,
+    Officer,
+    RosterAssignment,
+    Booking,
+    WalkRequest,
+    Concern,
+    ConcernAction,
+    Feedback,
+    Partner,
+    DefaultPartner,
+    Referral,
+]
 # The demo is laid out around "today": the same day for every test.
 NOW = datetime(2026, 3, 11, 17, 0, tzinfo=ZoneInfo("Europe/London"))
 # Central South (the demo logins' BCU), a week ahead and eleven back: week 11's walk is cancelled.
@@ -87,6 +101,20 @@ def test_the_small_demo_takes_every_path_of_the_full_one():
     assert upcoming.filter(officer_count=2).exists()
     assert ConcernAction.objects.filter(status=ConcernStatus.REFERRED).exists()
     assert ConcernAction.objects.filter(status=ConcernStatus.ACTIONED).exists()
+
+
+def test_the_demo_inspector_has_referrals_waiting_overdue_and_fixed_with_their_emails():
+    with time_machine.travel(NOW, tick=False):
+        seed_demo(**SMALL)
+        mine = Referral.objects.filter(concern__bcu__code="AS")
+        assert set(mine.values_list("status", flat=True)) == {"waiting", "fixed"}
+        assert mine.overdue().count() == 1
+        assert mine.filter(status="fixed", answered_at__isnull=False).count() == 1
+    # The partner's email is in the outbox, so its link can be followed from the demo's mail.
+    referral = mine.get(referred_at=NOW - timedelta(days=3))
+    assert Notification.objects.filter(
+        kind=Notification.Kind.PARTNER_REFERRAL, key=referral_key(referral), due_at__lte=NOW
+    ).exists()
 
 
 def test_an_unknown_bcu_is_refused():

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 # Staff pages: the admin, the officers' pages (debrief included) and the commanders' reports.
 STAFF_PREFIXES = ("/admin/", "/staff/", "/reports/")
 # Pages opened by a secret link in an email: the token is in the address.
-TOKEN_PREFIXES = ("/bookings/manage/", "/feedback/", "/requests/")
+TOKEN_PREFIXES = ("/bookings/manage/", "/feedback/", "/requests/", "/partners/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Nothing on the site needs the camera, the microphone or payments; the debrief may ask for
 # the officer's position, on this site only.

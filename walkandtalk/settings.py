@@ -48,7 +48,16 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
 # The project's own apps, from the domain at the bottom to the screens on top
 # (docs/architecture.md).
-PROJECT_APPS = ["patrols", "bookings", "concerns", "privacy", "reports", "website", "staff"]
+PROJECT_APPS = [
+    "patrols",
+    "bookings",
+    "concerns",
+    "partners",
+    "privacy",
+    "reports",
+    "website",
+    "staff",
+]
 
 INSTALLED_APPS = [
     "walkandtalk.apps.AdminConfig",  # django.contrib.admin on walkandtalk.admin_site
@@ -220,6 +229,11 @@ WELFARE_CHECK_AFTER = timedelta(minutes=float(os.environ.get("WELFARE_CHECK_AFTE
 # How long a walk lasts, as "what to expect" says it when no group walk is coming up to measure.
 WALK_TYPICAL_MINUTES = int(os.environ.get("WALK_TYPICAL_MINUTES", "60"))
 PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "90"))
+# A partner's private link to a referral works this many days after it was sent; with no
+# answer after PARTNER_REMINDER_DAYS the partner is reminded once and the inspector sees it
+# overdue.
+PARTNER_LINK_DAYS = int(os.environ.get("PARTNER_LINK_DAYS", "90"))
+PARTNER_REMINDER_DAYS = int(os.environ.get("PARTNER_REMINDER_DAYS", "14"))
 STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", not DEBUG)
 EXIT_URL = os.environ.get("EXIT_URL", "https://www.bbc.co.uk/weather")
 

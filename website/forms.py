@@ -527,3 +527,66 @@ class FeedbackForm(StyledForm):
 
     def answers(self) -> SurveyAnswers:
         return SurveyAnswers(**self.cleaned_data)
+
+
+# --- A partner's answer to a referral ---------------------------------------------------------
+
+
+class PartnerAnswerForm(StyledForm):
+    """A partner team's answer through its private link: the GOV.UK radios, with the date
+    shown under "we will fix it" and "who is" under "not ours" (CSS reveals them; without
+    it every box shows, and each is asked for only with its answer)."""
+
+    answer = forms.ChoiceField(
+        label="What will happen to it?",
+        choices=[
+            ("will_fix", "We will fix it"),
+            ("fixed", "It is fixed"),
+            ("not_ours", "It is not ours to fix"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what will happen to it"},
+    )
+    fix_by = forms.DateField(
+        label="The date you will fix it by",
+        help_text="For example, 27/03/2027.",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": "Enter a real date, for example 27/03/2027"},
+    )
+    who = LengthCheckedCharField(
+        noun="Who is responsible",
+        label="Who is responsible for it?",
+        help_text="The team or organisation, if you know. The inspector will send it on.",
+        required=False,
+        max_chars=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    note = LengthCheckedCharField(
+        noun="Your note",
+        label="Anything to add? (optional)",
+        help_text="What was or will be done. When it is fixed this is shown on the public "
+        "“You said, we did” page: please name no one.",
+        required=False,
+        max_chars=1400,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        answer = data.get("answer")
+        if answer == "will_fix" and not data.get("fix_by") and "fix_by" not in self.errors:
+            self.add_error("fix_by", "Enter the date you will fix it by")
+        if answer == "not_ours" and not data.get("who", "").strip() and "who" not in self.errors:
+            self.add_error("who", "Say who is responsible for it, if you know")
+        return data
+
+    def answer_fields(self) -> dict:
+        """The answer as partners.services.answer_referral takes it."""
+        data = self.cleaned_data
+        note = data["note"].strip()
+        if data["answer"] == "not_ours":
+            note = "\n".join(part for part in (data["who"].strip(), note) if part)
+        fix_by = data["fix_by"] if data["answer"] == "will_fix" else None
+        return {"answer": data["answer"], "fix_by": fix_by, "note": note}

@@ -24,4 +24,5 @@ urlpatterns = [
     path("requests/<str:token>/", views.request_status, name="request_status"),
     path("feedback/<str:token>/", views.feedback, name="feedback"),
     path("you-said-we-did/", views.you_said_we_did, name="you_said_we_did"),
+    path("partners/<str:token>/", views.partner_referral, name="partner_referral"),
 ]

@@ -25,6 +25,9 @@ from bookings.models import Booking, Channel, WalkRequest
 from bookings.templatetags.walk_time import short_day
 from concerns.models import Concern, Feedback, Partner
 from concerns.services import booking_for_feedback, submit_feedback
+from partners.messages import map_url
+from partners.models import Referral
+from partners.services import answer_referral
 from patrols.daylight import daylight
 from patrols.models import Walk
 from reports import map as london_map
@@ -37,6 +40,7 @@ from .forms import (
     BookingForm,
     FeedbackForm,
     LostLinkForm,
+    PartnerAnswerForm,
     ReminderChannelForm,
     WalkFilterForm,
     WalkRequestForm,
@@ -576,3 +580,42 @@ def you_said_we_did(request):
     }
     status = 400 if form.errors else 200
     return render(request, "concerns/you_said_we_did.html", context, status=status)
+
+
+# --- A partner's answer to a referral ---
+
+
+@private_link_page
+def partner_referral(request, token):
+    """A concern referred to a partner team, from the private link in its email (no account):
+    what, where and when, and its answer: "we will fix it by", "fixed", or "not ours". A
+    wrong token, an expired link and a closed concern are the same 404."""
+    referral = (
+        Referral.objects.by_token(token).select_related("partner", "concern__borough").first()
+    )
+    if referral is None:
+        raise Http404
+    form, status = None, 200
+    if referral.is_answerable:
+        form = PartnerAnswerForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form is None:
+            status = 409  # already settled: the page says what they answered
+        elif form.is_valid():
+            try:
+                answer_referral(referral=referral, **form.answer_fields())
+            except ValidationError as refused:
+                form.add_error(None, refused.messages[0])
+            else:
+                messages.success(request, "Thank you: your answer is recorded.")
+                return redirect(request.path)
+        if form is not None:
+            status = 400 if form.errors else status
+    concern = referral.concern
+    context = {
+        "referral": referral,
+        "concern": concern,
+        "map_url": map_url(concern),
+        "form": form,
+    }
+    return render(request, "partners/referral.html", context, status=status)

@@ -6,6 +6,9 @@ as read-only history."""
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from bookings.models import Notification
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback
@@ -17,6 +20,7 @@ from concerns.services import (
     log_concern,
     record_action,
 )
+from partners.models import CONCERN_SETTLED
 from staff.forms import ConcernActionForm, TimesUnsafeField
 from walkandtalk.audit import HistoryAdmin
 from walkandtalk.text import PlainTextModelForm
@@ -173,6 +177,7 @@ class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
             "description",
             "status",
             "partner",
+            "referral",
             "logged_by",
             "logged_at",
         ]
@@ -182,7 +187,28 @@ class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
             return []
         # Status and partner move only through actions, so the history explains every change;
         # the place stays in the BCU and borough it was raised in.
-        return ["walk", "borough", "status", "partner", "logged_by", "logged_at"]
+        return ["walk", "borough", "status", "partner", "referral", "logged_by", "logged_at"]
+
+    @admin.display(description="referral to a partner")
+    def referral(self, obj):
+        """The latest referral (partners/), and the way to refer it while it may be."""
+        latest = obj.referrals.select_related("partner").order_by("-referred_at", "-pk").first()
+        parts = []
+        if latest is not None:
+            url = reverse("admin:partners_referral_change", args=[latest.pk])
+            parts.append(
+                format_html(
+                    '<a href="{}">{} to {}</a>: {}',
+                    url,
+                    latest.reference,
+                    latest.partner,
+                    latest.get_status_display().lower(),
+                )
+            )
+        if obj.status not in CONCERN_SETTLED and (latest is None or not latest.is_answerable):
+            url = f"{reverse('admin:partners_referral_add')}?concern={obj.pk}"
+            parts.append(format_html('<a href="{}">Refer to a partner</a>', url))
+        return format_html_join(mark_safe(" &middot; "), "{}", ((part,) for part in parts)) or "-"
 
     def save_model(self, request, obj, form, change):
         if change:

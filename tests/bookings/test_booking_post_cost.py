@@ -269,3 +269,33 @@ def test_the_rate_limiter_counts_a_post_in_one_round_trip_to_redis(redis_store, 
     assert client.post(f"/walks/{walk.code}/book/", {}).status_code == 429
     [key] = redis_store.keys(f"test-post-cost-{os.getpid()}:*:ratelimit:*")
     assert 600 < redis_store.ttl(key) <= 605
+
+
+@pytest.mark.querycount
+def test_a_booking_post_makes_three_round_trips_to_the_cache_and_one_publish(
+    redis_store, monkeypatch, django_capture_on_commit_callbacks, settings
+):
+    """The Redis work of one booking (docs/benchmarks.md, Booking burst): the rate limiter's
+    count, the page cache's version replaced at the write and again after the commit, and one
+    task published for her confirmation. Nothing else reaches Redis."""
+    from redis.connection import Connection
+
+    settings.PUBLIC_FORM_RATE_LIMIT = "1000/600"
+    sent = []
+    original = Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command if isinstance(command, bytes) else b"".join(command))
+        return original(self, command, check_health)
+
+    published = []
+    monkeypatch.setattr("bookings.services.publish_notification", published.append)
+    walk = make_walk()
+    client = Client()
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, walk).status_code == 302
+    assert sum(b":ratelimit:" in command for command in sent) == 1
+    assert sum(b"public-walks:version" in command for command in sent) == 2
+    assert len(sent) == 3
+    assert len(published) == 1

@@ -8,16 +8,16 @@ from django.db import transaction
 from django.test import override_settings
 
 from bookings.emails import DiscreetLeak, build_message, message_texts
-from bookings.models import Booking, Notification, WalkRequest
+from bookings.models import PARTNER_KINDS, Booking, Notification, WalkRequest
 from bookings.services import queue_notification
 from patrols.models import Walk
 from tests.factories import make_action, make_booking, make_concern, make_request, make_walk
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
-# Messages to staff (tests/patrols/test_daily_digest.py, test_welfare.py); every other kind is
-# written to her.
-STAFF_KINDS = [Kind.DAILY_DIGEST, Kind.WELFARE_ALERT]
+# Messages to staff (tests/patrols/test_daily_digest.py, test_welfare.py) and to partner teams
+# (tests/partners/test_referrals.py); every other kind is written to her.
+STAFF_KINDS = [Kind.DAILY_DIGEST, Kind.WELFARE_ALERT, *PARTNER_KINDS]
 HER_KINDS = [kind for kind in Kind.values if kind not in STAFF_KINDS]
 BOOKING_KINDS = [kind for kind in HER_KINDS if not kind.startswith("request_")]
 REQUEST_KINDS = [kind for kind in HER_KINDS if kind.startswith("request_")]

@@ -2,16 +2,22 @@
 kept pages cost no query of the walks, and no change to walks or bookings, nor the clock,
 leaves a kept page out of date."""
 
+import hashlib
 import re
 import socket
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.messages.storage.session import SessionStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -174,3 +180,137 @@ def test_her_messages_are_shown_and_never_kept_for_others(client):
     client.cookies["messages"] = sent.cookies["messages"].value
     assert "Your booking is cancelled." in client.get("/walks/").content.decode()
     assert "Your booking is cancelled." not in Client().get("/walks/").content.decode()
+
+
+# --- returning visitors: the whole page for cookies that cannot change it, never her own ---
+
+
+def csrf_only_client(walk) -> Client:
+    """A visitor back from a booking form: she holds its CSRF cookie and nothing else."""
+    client = Client()
+    assert client.get(f"/walks/{walk.code}/book/").status_code == 200
+    assert set(client.cookies) == {settings.CSRF_COOKIE_NAME}
+    return client
+
+
+@pytest.mark.querycount
+@pytest.mark.parametrize("path", ["/walks/", "walk"])
+def test_a_visitor_with_only_the_csrf_cookie_is_given_the_kept_page(path):
+    walk = make_walk(capacity=4)
+    url = walk.get_absolute_url() if path == "walk" else path
+    stranger = Client()
+    first = stranger.get(url)
+    stranger.get(url)  # kept whole
+    client = csrf_only_client(walk)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url)
+    assert not [q for q in captured.captured_queries if "walkandtalk_cache" not in q["sql"]]
+    assert again.templates == []  # nothing rendered: the page kept for everyone
+    header, on_page = nonces(again)
+    assert on_page == [header] and header != nonces(first)[0]
+    assert re.sub(r'nonce="[^"]+"', "", again.content.decode()) == re.sub(
+        r'nonce="[^"]+"', "", first.content.decode()
+    )
+    # The page holds no form token, so it gives away nothing of anyone's CSRF cookie.
+    assert "csrfmiddlewaretoken" not in again.content.decode()
+    assert not again.cookies
+
+
+def test_a_page_first_rendered_for_a_visitor_with_the_csrf_cookie_is_kept_for_everyone():
+    walk = make_walk()
+    client = csrf_only_client(walk)
+    assert client.get("/walks/").templates  # rendered for her, and kept whole
+    assert Client().get("/walks/").templates == []
+
+
+def test_a_page_that_used_her_csrf_token_or_showed_her_a_message_is_never_kept_whole(rf):
+    """Were the layout ever to hold a form token, the page is rendered per visitor: the masked
+    token would give away her cookie's secret to whoever was served it."""
+    make_walk()
+
+    def request():
+        made = rf.get("/walks/")
+        made.COOKIES[settings.CSRF_COOKIE_NAME] = "x" * 32
+        made.META["CSRF_COOKIE"] = "x" * 32
+        made.session = SessionStore()
+        made._messages = FallbackStorage(made)
+        made.csp_nonce = "n0nce"
+        return made
+
+    def page():
+        return {"status": 200, "title": "Find a walk", "content": "<p>Walks</p>"}, None
+
+    for _ in range(2):
+        asked = request()
+        get_token(asked)  # something in this request used her token
+        response = pagecache.respond(asked, "bookings/walk_list.html", ("test", "token"), page)
+        assert "Walks" in response.content.decode()
+    key = "public-walks:" + hashlib.sha256(repr(("test", "token")).encode()).hexdigest()
+    version = pagecache.current_version()
+    assert caches["pages"].get(f"{key}:whole", version=version) is None
+    assert caches["pages"].get(key, version=version) is not None
+
+    # Nor one that showed her a message added while it was made.
+    for _ in range(2):
+        asked = request()
+        asked._messages.add(constants.SUCCESS, "Done: your reminders go by text.")
+        response = pagecache.respond(asked, "bookings/walk_list.html", ("test", "said"), page)
+        assert "Done: your reminders go by text." in response.content.decode()
+    key = "public-walks:" + hashlib.sha256(repr(("test", "said")).encode()).hexdigest()
+    assert caches["pages"].get(f"{key}:whole", version=version) is None
+
+
+def test_a_visitor_with_a_session_message_gets_her_own(settings):
+    settings.MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+    walk = make_walk()
+    kept_for_everyone = csrf_only_client(walk)
+    kept_for_everyone.get("/walks/")
+    kept_for_everyone.get("/walks/")  # kept whole
+    her = csrf_only_client(walk)
+    session = SessionStore()
+    session.create()
+    asked = RequestFactory().get("/")
+    asked.session = session
+    storage = SessionStorage(asked)
+    storage.add(constants.SUCCESS, "Your request is withdrawn.")
+    storage.update(HttpResponse())
+    session.save()
+    her.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    response = her.get("/walks/")
+    assert "Your request is withdrawn." in response.content.decode()
+    assert response.templates  # rendered for her
+    assert "Your request is withdrawn." not in kept_for_everyone.get("/walks/").content.decode()
+    assert "Your request is withdrawn." not in Client().get("/walks/").content.decode()
+
+
+def test_a_visitor_with_a_messages_cookie_and_the_csrf_cookie_gets_her_own():
+    walk = make_walk()
+    Client().get("/walks/")
+    Client().get("/walks/")  # kept whole
+    her = csrf_only_client(walk)
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(constants.SUCCESS, "Your booking is cancelled.")
+    sent = HttpResponse()
+    storage.update(sent)
+    her.cookies["messages"] = sent.cookies["messages"].value
+    assert "Your booking is cancelled." in her.get("/walks/").content.decode()
+    assert (
+        "Your booking is cancelled." not in csrf_only_client(walk).get("/walks/").content.decode()
+    )
+
+
+@pytest.mark.parametrize("cookies", ["none", "csrf", "messages"])
+def test_every_public_walk_page_varies_on_cookie(cookies):
+    """Her messages change the page: no cache between her and the site may serve one
+    visitor's copy to another, whichever copy it is (kept whole or rendered for her)."""
+    walk = make_walk()
+    client = csrf_only_client(walk) if cookies == "csrf" else Client()
+    if cookies == "messages":
+        storage = CookieStorage(RequestFactory().get("/"))
+        storage.add(constants.SUCCESS, "Done.")
+        sent = HttpResponse()
+        storage.update(sent)
+        client.cookies["messages"] = sent.cookies["messages"].value
+    for url in ("/walks/", walk.get_absolute_url()):
+        for _ in range(2):
+            assert "Cookie" in client.get(url)["Vary"]

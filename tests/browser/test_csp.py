@@ -2,9 +2,11 @@
 pages load with no violation reported (console messages and `securitypolicyviolation`
 events), so nothing the pages need is blocked and nothing inline slipped in."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -144,3 +146,27 @@ def test_setting_up_the_authenticator_app_in_the_browser(page, live_server, viol
     expect(page.locator("#site-name")).to_contain_text("Walk and Talk")
     page.screenshot(path="/tmp/h7_after_setup.png", full_page=True)
     assert violations() == []
+
+
+def test_a_returning_visitor_gets_the_kept_list_with_her_own_nonce(page, live_server, violations):
+    """After a booking form her browser holds its CSRF cookie, and the walk list she goes back
+    to is the page kept for everyone (website/pagecache.py): it still works under the CSP with
+    this response's nonce, and passes axe, on a phone."""
+    walk = make_walk(title="Evening walk by the canal", capacity=6)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/walks/{walk.code}/book/")
+    cookies = {cookie["name"] for cookie in page.context.cookies()}
+    assert cookies == {settings.CSRF_COOKIE_NAME}
+    bodies = []
+    for _ in range(3):  # rendered, then kept whole, then served whole
+        response = page.goto(f"{live_server.url}/walks/")
+        assert response.ok
+        page.wait_for_load_state("networkidle")
+        assert violations() == []
+        bodies.append(response.text())  # as sent: Chromium hides nonces from the DOM
+    expect(page.get_by_role("link", name="Evening walk by the canal")).to_be_visible()
+    nonce = 'nonce="([^"]+)"'
+    assert len({tuple(re.findall(nonce, body)) for body in bodies}) == 3
+    assert len({re.sub(nonce, "", body) for body in bodies}) == 1
+    assert_accessible(page)
+    page.screenshot(path="/tmp/returning_visitor_walks.png", full_page=True)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, Notification, WalkMessage
 from concerns.models import ConcernDay, Debrief, FirstActionDay
+from partners.models import Referral
 from patrols.models import WalkCheckIn, bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
 from tests.factories import (
@@ -26,6 +27,7 @@ from tests.factories import (
     make_user,
     make_walk,
 )
+from tests.partners.helpers import make_partner
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +76,13 @@ CASES = {
         )
         .latest("pk")
         .pk
+    ),
+    "partner": lambda place: make_partner(place.slug),
+    "default partner": lambda place: make_partner(
+        place.slug, default_for=["poorly_lit"]
+    ).defaults.get(),
+    "referral": lambda place: Referral.objects.create(
+        concern=make_concern(borough=place), partner=make_partner(place.slug)
     ),
 }
 

@@ -95,6 +95,19 @@ NOT_PERSONAL = {
         "status": CHOICE,
         "partner": CHOICE,
     },
+    "partners.Partner": {
+        "name": "a council or partner team's name: an organisation, not a person",
+        "kind": CHOICE,
+        "email": "the team's shared work address (the form asks for it, not a person's)",
+    },
+    "partners.DefaultPartner": {"category": CHOICE},
+    "partners.Referral": {
+        "reference": "a random code",
+        "status": CHOICE,
+        "token_hash": "a hash of a secret derived from the reference",
+        "note": "the partner's answer about a place, plain text; the form says: name no one, "
+        "and it is copied to the concern's action, published as those are",
+    },
     # The audit history's own fields, on every history table. A history table's copy of a
     # model's field is classified with that model's field.
     "history": {

@@ -32,6 +32,7 @@ from concerns.models import (
     Feedback,
     Partner,
 )
+from concerns.signals import demo_seeded
 from patrols.models import BCU, Borough, Officer, RosterAssignment, Unavailability, Walk
 from walkandtalk.db import statement_timeout
 
@@ -238,6 +239,7 @@ class Command(BaseCommand):
                 self.seed_upcoming(officers, weeks)
                 self.seed_past(officers, past_weeks)
                 self.seed_requests()
+                demo_seeded.send(sender=self.__class__, bcus=self.bcus)
         else:
             self.stdout.write(ALREADY_PRESENT)
         # Volume for the benchmarks: bulk statements longer than a web request's timeout.
