@@ -115,4 +115,5 @@ def report(f: ReportFilters) -> dict:
         "action_time_by_month": queries.action_time_by_month_from_concerns(f),
         "locations": queries.top_locations(f),
         "partners": queries.actions_by_partner(f),
+        "referrals": queries.referrals_by_partner(f),
     }
