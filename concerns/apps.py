@@ -5,7 +5,8 @@ class ConcernsConfig(AppConfig):
     name = "concerns"
 
     def ready(self):
-        from . import messages, metrics
+        from . import messages, metrics, rollup
 
         messages.register()
         metrics.register()
+        rollup.register()

@@ -133,9 +133,14 @@ class Concern(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     logged_at = models.DateTimeField(default=timezone.now)
+    # When the first of its actions was taken (None until one is): a fact about its actions,
+    # stored so the reports read it from the concern. Kept by concerns.rollup whenever an
+    # action is saved or deleted; never set by hand. Left out of the audit history, which
+    # has the actions themselves.
+    first_action_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ConcernQuerySet.as_manager()
-    history = HistoricalRecords()  # audit: who changed what, when
+    history = HistoricalRecords(excluded_fields=["first_action_at"])  # audit: who, what, when
 
     class Meta:
         ordering = ["-logged_at", "pk"]
@@ -174,8 +179,20 @@ class Concern(models.Model):
                     "times_unsafe",
                     "status",
                     "location_text",
+                    "first_action_at",
                 ],
                 name="concern_report_covering",
+            ),
+            # The median time to the first action reads the concerns of one bucket of that
+            # time (concerns.rollup) in a period: by this index, never the whole period.
+            models.Index(
+                models.ExpressionWrapper(
+                    models.F("first_action_at") - models.F("logged_at"),
+                    output_field=models.DurationField(),
+                ),
+                models.F("logged_at"),
+                name="concern_time_to_first_action",
+                condition=Q(first_action_at__isnull=False),
             ),
         ]
 
@@ -302,3 +319,73 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"Feedback on {self.booking}"
+
+
+class ConcernDay(models.Model):
+    """The concerns logged on one day (London time) in one borough (of one BCU) in one
+    category, counted: in all, by where they stand now (one column per status) and by each
+    time of day they gave (a concern that gave several counts in each). The commander reports
+    sum these rows for a period instead of counting its concerns; concerns.rollup keeps them
+    (see there for why and how). Counts only: never a position, a place's words or a date
+    finer than the day."""
+
+    bcu_path = "bcu"
+
+    day = models.DateField()
+    bcu = models.ForeignKey(BCU, on_delete=models.CASCADE, related_name="+", verbose_name="BCU")
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=24, choices=Concern.Category.choices)
+    concerns = models.PositiveIntegerField(default=0)
+    # One column per ConcernStatus value and per TimeOfDay value, named after it
+    # (tests/concerns/test_rollup.py checks that every one has its column).
+    open = models.PositiveIntegerField(default=0)
+    referred = models.PositiveIntegerField(default=0)
+    actioned = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    no_action = models.PositiveIntegerField(default=0)
+    daytime = models.PositiveIntegerField(default=0)
+    evening = models.PositiveIntegerField(default=0)
+    after_dark = models.PositiveIntegerField(default=0)
+    late_night = models.PositiveIntegerField(default=0)
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "bcu", "borough", "category"], name="concern_day_one_row_per_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concerns} concerns on {self.day}"
+
+
+class FirstActionDay(models.Model):
+    """The concerns logged on one day (London time) in one borough whose first action came
+    within one `bucket` of time after they were logged (concerns.rollup.bucket_of: by the
+    hour for the first week, then by the day), counted, with the shortest and longest such
+    time: what the median time to the first action is found from (concerns.rollup says how,
+    exactly). Counts and durations only."""
+
+    bcu_path = "bcu"
+
+    day = models.DateField()
+    bcu = models.ForeignKey(BCU, on_delete=models.CASCADE, related_name="+", verbose_name="BCU")
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    bucket = models.PositiveSmallIntegerField()
+    concerns = models.PositiveIntegerField(default=0)
+    shortest = models.DurationField()
+    longest = models.DurationField()
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "borough", "bucket"], name="first_action_day_one_row_per_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concerns} concerns on {self.day}, bucket {self.bucket}"

@@ -10,7 +10,9 @@ midnight on 1 March up to (not including) local midnight on 1 April, whatever th
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from functools import reduce
+from operator import or_
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -25,6 +27,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Max,
     Min,
@@ -37,11 +40,20 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Round, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, Round, RowNumber, TruncDate, TruncMonth
 from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
-from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, Partner
+from concerns.models import (
+    Concern,
+    ConcernAction,
+    ConcernDay,
+    ConcernStatus,
+    Feedback,
+    FirstActionDay,
+    Partner,
+)
+from concerns.rollup import bucket_bounds, local_midnight, london_day
 from partners.models import Referral, overdue_q
 from patrols.models import BCU, Borough, Walk, bcu_q, bcu_scope
 from walkandtalk.text import PlainTextForm
@@ -51,6 +63,7 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 5 * 366  # the month chart stays readable; older data is one more report away
 EARLIEST = date(2020, 1, 1)  # the scheme began in 2021; guards date arithmetic from year 1
 OPEN_TOO_LONG = timedelta(days=30)
+ONE_DAY = timedelta(days=1)
 TOP_LOCATIONS = 10
 # The CSV's coordinates, to 3 decimal places: about 110 m north-south and 70 m east-west in
 # London. Enough to map a hotspot to its street, too coarse to point at a doorway, since a
@@ -73,10 +86,6 @@ HINTS = {"from": "report-dates-hint", "to": "report-dates-hint", "category": "re
 
 def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LONDON)
 
 
 @dataclass(frozen=True)
@@ -346,36 +355,53 @@ def request_figures(f: ReportFilters) -> dict:
     return row
 
 
+def days(f: ReportFilters) -> QuerySet[ConcernDay]:
+    """The rows of concerns counted by day (concerns.rollup) that the report covers: its
+    days, place and category."""
+    q = Q(day__gte=f.start, day__lte=f.end) & f.place(ConcernDay)
+    if f.category:
+        q &= Q(category=f.category)
+    return ConcernDay.objects.filter(q).order_by()
+
+
+def _sum(of: str, condition: Q | None = None):
+    return Coalesce(Sum(of, filter=condition), 0)
+
+
 def concern_counts(f: ReportFilters) -> dict:
     """Every count of the report's concerns by a fixed set of values, in one query: logged,
     open for more than 30 days, and by category group, category, time of day and status.
     A concern counts under each time of day it gave, so those counts add up to more than the
-    concerns logged when some gave several. The concerns are first grouped by (category, the
-    times of day given, status), at most 900 groups from one pass over the covering index;
-    each count is then a sum over those few groups, which at a million concerns is twice as
-    fast as testing every concern against 30 conditions. The functions below take the result
-    as `counts`, so the page reads the concerns once; called alone, each makes it for
-    itself."""
-    stale = Q(status=ConcernStatus.OPEN, logged_at__lt=f.now - OPEN_TOO_LONG)
-    groups = (
-        concerns(f)
-        .values("category", "times_unsafe", "status")
-        # Counting logged_at (never null) rather than the id keeps to the covering index.
-        .annotate(n=Count("*"), stale=Count("logged_at", filter=stale))
+    concerns logged when some gave several. Each is a sum of the report's ConcernDay rows
+    (`days`), one row per day, borough and category, so its cost follows the days, not the
+    concerns. "Open for more than 30 days" takes whole days from those rows and, for the one
+    day that 30 days ago falls in, counts the concerns themselves (a subquery on the (status,
+    logged_at) index). The functions below take the result as `counts`, so the page reads
+    the rows once; called alone, each makes it for itself."""
+    stale_since = f.now - OPEN_TOO_LONG
+    edge_day = london_day(stale_since)
+    edge = concerns(f).filter(
+        status=ConcernStatus.OPEN,
+        logged_at__gte=local_midnight(edge_day),
+        logged_at__lt=stale_since,
     )
-
-    def total(condition: Q | None = None, of: str = "n"):
-        return Coalesce(Sum(of, filter=condition), 0)
-
-    fields = {"logged": total(), "open_over_30_days": total(of="stale")}
+    edge_count = Subquery(
+        edge.annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")
+    )
+    fields = {
+        "logged": _sum("concerns"),
+        "open_over_30_days": _sum(ConcernStatus.OPEN, Q(day__lt=edge_day))
+        + Coalesce(edge_count, 0),
+    }
     for key, _, categories in CATEGORY_GROUPS:
-        fields[f"group_{key}"] = total(Q(category__in=categories))
-    for name, choices in [("category", Concern.Category.values), ("status", ConcernStatus.values)]:
-        for value in choices:
-            fields[f"{name}_{value}"] = total(Q(**{name: value}))
+        fields[f"group_{key}"] = _sum("concerns", Q(category__in=categories))
+    for category in Concern.Category.values:
+        fields[f"category_{category}"] = _sum("concerns", Q(category=category))
+    for status in ConcernStatus.values:
+        fields[f"status_{status}"] = _sum(status)
     for when in Concern.TimeOfDay.values:
-        fields[f"times_unsafe_{when}"] = total(Q(times_unsafe__in=Concern.masks_with(when)))
-    return groups.aggregate(**fields)
+        fields[f"times_unsafe_{when}"] = _sum(when)
+    return days(f).aggregate(**fields)
 
 
 def concern_figures(f: ReportFilters, counts: dict | None = None) -> dict:
@@ -385,30 +411,166 @@ def concern_figures(f: ReportFilters, counts: dict | None = None) -> dict:
     return {"logged": counts["logged"], "open_over_30_days": counts["open_over_30_days"]}
 
 
-def first_actions(f: ReportFilters) -> QuerySet:
-    """One row for each of the report's concerns that has an action: when it was logged
-    (`logged_at`) and when it was first acted on (`first_at`)."""
-    return (
-        ConcernAction.objects.filter(concern_filter(f, ConcernAction))
-        .values("concern")
-        .annotate(first_at=Min("at"), logged_at=Min("concern__logged_at"))
+def acted_on(f: ReportFilters) -> QuerySet[Concern]:
+    """The report's concerns that have an action: their first action's time is stored on them
+    (`first_action_at`), so they are read from the covering index alone."""
+    return concerns(f).filter(first_action_at__isnull=False)
+
+
+TIME_TO_FIRST_ACTION = F("first_action_at") - F("logged_at")
+
+
+Days = tuple[date, date]  # a first and a last day, both included
+
+
+def first_action_times(f: ReportFilters, parts: dict[str, Days], total: str = "") -> dict:
+    """For each part of a period (a key and its days; parts do not overlap), and for `total`
+    (if given: every part but the first, added up): how many of the concerns in the report's
+    place have an action ("count") and the median time from being logged to the first action
+    ("median", None if none), halfway between the middle two of an even number: the same as
+    PERCENTILE_CONT over the concerns, found from the histogram of those times by day
+    (FirstActionDay; concerns.rollup explains it). One query over the histogram's rows; a
+    second, over only the concerns of the buckets concerned, when a middle time lies inside a
+    bucket of several different times. Not for a report of one category (see the callers)."""
+    label = Case(
+        *[When(day__gte=a, day__lte=b, then=Value(key)) for key, (a, b) in parts.items()],
+        output_field=CharField(),
+    )
+    added = list(parts)[1:] if total else []
+    first, last = _span(list(parts.values()))
+    histograms: dict[str, dict[int, list]] = {key: {} for key in [*parts, *([total] * bool(total))]}
+    for part, bucket, n, shortest, longest in (
+        FirstActionDay.objects.filter(day__gte=first, day__lte=last)
+        .filter(f.place(FirstActionDay))
+        .annotate(part=label)
+        .values_list("part", "bucket")
+        .annotate(n=Sum("concerns"), shortest=Min("shortest"), longest=Max("longest"))
         .order_by()
+    ):
+        for key in [part, total] if part in added else [part]:
+            row = histograms[key].setdefault(bucket, [0, shortest, longest])
+            row[0] += n
+            row[1], row[2] = min(row[1], shortest), max(row[2], longest)
+    found, middles, inside = {}, {}, {}
+    for key, buckets in histograms.items():
+        n = sum(row[0] for row in buckets.values())
+        found[key] = {"count": n, "median": None}
+        middles[key] = []
+        below = 0
+        for bucket, (count, shortest, longest) in sorted(buckets.items()):
+            for rank in sorted({(n - 1) // 2, n // 2} if n else set()):
+                offset = rank - below
+                if not 0 <= offset < count:
+                    continue
+                if shortest == longest or offset == 0:
+                    middles[key].append(shortest)
+                elif offset == count - 1:
+                    middles[key].append(longest)
+                else:
+                    inside.setdefault((key, bucket), []).append(offset)
+            below += count
+    within = _span([parts[key] for key in added]) if total else None
+    for key, values in _inside_buckets(f, parts, total, within, inside).items():
+        middles[key].extend(values)
+    for key, values in middles.items():
+        if values:
+            found[key]["median"] = sum(values, timedelta()) / len(values)
+    return found
+
+
+def _span(days: list[Days]) -> Days:
+    return min(a for a, _ in days), max(b for _, b in days)
+
+
+def _logged_within(days: Days) -> Q:
+    return Q(
+        logged_at__gte=local_midnight(days[0]), logged_at__lt=local_midnight(days[1] + ONE_DAY)
     )
 
 
-TIME_TO_FIRST_ACTION = F("first_at") - F("logged_at")
-
-
-def first_action_at() -> Subquery:
-    """A concern's first action's time, as a subquery on the concern (None if it has none)."""
-    first = ConcernAction.objects.filter(concern=OuterRef("pk")).order_by("at", "pk")
-    return Subquery(first.values("at")[:1])
+def _inside_buckets(
+    f: ReportFilters, parts: dict, total: str, within: Days | None, inside: dict
+) -> dict[str, list]:
+    """The times at these offsets (0 the shortest) among the concerns of each (key, bucket)
+    in `inside` (a key is a part, or `total`: the parts `within` those days), in one query
+    that reads only the concerns of those buckets, by the (time to first action, logged_at)
+    index; the concerns are numbered by time within their part and bucket, and within the
+    total and bucket. {key: [times]}."""
+    if not inside:
+        return {}
+    duration = ExpressionWrapper(TIME_TO_FIRST_ACTION, output_field=DurationField())
+    buckets = sorted({bucket for _, bucket in inside})
+    in_bucket = []
+    for bucket in buckets:
+        shortest, longest = bucket_bounds(bucket)
+        q = Q()
+        if shortest is not None:
+            q &= Q(duration__gte=shortest)
+        if longest is not None:
+            q &= Q(duration__lt=longest)
+        in_bucket.append(When(q, then=Value(bucket)))
+    keys = [key for key in parts if any(k == key for k, _ in inside)]
+    part = Case(
+        *[When(_logged_within(parts[key]), then=Value(key)) for key in keys],
+        output_field=CharField(),
+    )
+    totalled = Case(
+        When(_logged_within(within), then=Value(1)) if within else When(pk__in=[], then=1),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    logged = reduce(or_, [_logged_within(parts[key]) for key in keys], Q(pk__in=[]))
+    if within is not None and any(key == total for key, _ in inside):
+        logged |= _logged_within(within)
+    numbered = (
+        Concern.objects.filter(first_action_at__isnull=False)
+        .filter(f.place(Concern))
+        .filter(logged)
+        .annotate(duration=duration)
+        .annotate(bucket=Case(*in_bucket, output_field=IntegerField()))
+        .filter(bucket__isnull=False)
+        .annotate(
+            part=part,
+            totalled=totalled,
+            rank=Window(
+                RowNumber(), partition_by=[F("part"), F("bucket")], order_by=F("duration").asc()
+            ),
+            rank_in_total=Window(
+                RowNumber(), partition_by=[F("totalled"), F("bucket")], order_by=F("duration").asc()
+            ),
+        )
+        .filter(
+            Q(rank__in={o + 1 for (k, _), offsets in inside.items() if k != total for o in offsets})
+            | Q(
+                rank_in_total__in={
+                    o + 1 for (k, _), offs in inside.items() if k == total for o in offs
+                }
+            )
+        )
+        .values_list("part", "totalled", "bucket", "rank", "rank_in_total", "duration")
+    )
+    found: dict[str, list] = {}
+    for row_part, row_totalled, bucket, rank, rank_in_total, value in numbered:
+        if rank - 1 in inside.get((row_part, bucket), ()):
+            found.setdefault(row_part, []).append(value)
+        if row_totalled and rank_in_total - 1 in inside.get((total, bucket), ()):
+            found.setdefault(total, []).append(value)
+    return found
 
 
 def action_figures(f: ReportFilters) -> dict:
     """Of the report's concerns, how many have at least one action, and the median time from a
-    concern being logged to its first action."""
-    row = aggregate_with_median(first_actions(f), TIME_TO_FIRST_ACTION, with_action=Count("*"))
+    concern being logged to its first action: from the histogram (`first_action_times`), or
+    from the concerns themselves for one category."""
+    if f.category:
+        return action_figures_from_concerns(f)
+    row = first_action_times(f, {"all": (f.start, f.end)})["all"]
+    return {"with_action": row["count"], "median_time_to_first_action": row["median"]}
+
+
+def action_figures_from_concerns(f: ReportFilters) -> dict:
+    """`action_figures` from the concerns acted on: one query, PERCENTILE_CONT on PostgreSQL."""
+    row = aggregate_with_median(acted_on(f), TIME_TO_FIRST_ACTION, with_action=Count("*"))
     row["median_time_to_first_action"] = row.pop("median", None)
     return row
 
@@ -447,13 +609,15 @@ def _survey_aggregates(condition: Q | None = None, suffix: str = "") -> dict:
     }
 
 
-def headline(f: ReportFilters, counts: dict | None = None) -> dict:
-    """Every headline figure, for the page's top section and for tests."""
+def headline(f: ReportFilters, counts: dict | None = None, actions: dict | None = None) -> dict:
+    """Every headline figure, for the page's top section and for tests. `counts` and
+    `actions` (as `concern_counts` and `action_figures` give them) are read here if not
+    given."""
     figures = {
         "walks": walk_figures(f),
         "requests": request_figures(f),
         "concerns": concern_figures(f, counts),
-        "actions": action_figures(f),
+        "actions": dict(actions) if actions is not None else action_figures(f),
         "survey": survey_figures(f),
     }
     figures["actions"]["share"] = _share(
@@ -509,29 +673,35 @@ def area_level(f: ReportFilters) -> str:
     return "bcu" if f.bcu is None and f.borough is None else "borough"
 
 
-def _counted(places: QuerySet, link: str, rows: QuerySet) -> QuerySet:
-    """`places` (BCUs or boroughs) with the `rows` (concerns) in each as `count`, zeros
-    included: one count subquery per place, each a range scan of the (bcu|borough, logged_at)
-    index."""
+def _counted(places: QuerySet, link: str, rows: QuerySet, total=None) -> QuerySet:
+    """`places` (BCUs or boroughs) with the `rows` in each as `count`, zeros included: one
+    subquery per place. `total` is what each place's rows add up to: their number (concerns,
+    by default) or a sum (`Sum("concerns")` of ConcernDay rows)."""
     count = Subquery(
         rows.order_by()
         .filter(**{link: OuterRef("pk")})
         .values(link)
-        .annotate(n=Count("*"))
+        .annotate(n=total if total is not None else Count("*"))
         .values("n"),
         output_field=IntegerField(),
     )
     return places.annotate(key=F("pk"), label=F("name"), count=Coalesce(count, Value(0)))
 
 
-def concerns_by_borough(f: ReportFilters) -> list[dict]:
+def rolled_up(f: ReportFilters) -> tuple[QuerySet, Sum]:
+    """The rows a place's concerns are counted from, and how: the report's ConcernDay rows,
+    summed. (reports.reference counts the concerns themselves instead.)"""
+    return days(f), Sum("concerns")
+
+
+def concerns_by_borough(f: ReportFilters, counted_in=rolled_up) -> list[dict]:
     """Concerns in each borough the map draws, in one query: every borough of London, or of
     the chosen BCU (the chosen borough's BCU, its neighbours there drawn around it). Each row
     has the borough's `slug` and `bcu_code` for its link, and `in_report`: False for those
     neighbours, whose concerns the report does not cover."""
     bcu = f.borough.bcu if f.borough is not None else f.bcu
     rows = list(
-        _counted(Borough.objects.in_bcu(bcu), "borough", concerns(f))
+        _counted(Borough.objects.in_bcu(bcu), "borough", *counted_in(f))
         .values("key", "label", "count", "slug", bcu_code=F("bcu__code"))
         .order_by("name")
     )
@@ -555,15 +725,17 @@ def acted_on_by_borough(bcu: BCU | None = None) -> list[dict]:
     return rows
 
 
-def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> list[dict]:
+def concerns_by_area(
+    f: ReportFilters, boroughs: list[dict] | None = None, counted_in=rolled_up
+) -> list[dict]:
     """Concerns in each BCU, or in each borough of the chosen BCU (or the chosen borough),
     zeros included. By borough, these are the map's rows (`boroughs`, from
     `concerns_by_borough`, read here when not given) that the report covers."""
     if area_level(f) == "bcu":
-        bcus = _counted(BCU.objects.all(), "bcu", concerns(f))
+        bcus = _counted(BCU.objects.all(), "bcu", *counted_in(f))
         return list(bcus.values("key", "label", "count").order_by("name"))
     if boroughs is None:
-        boroughs = concerns_by_borough(f)
+        boroughs = concerns_by_borough(f, counted_in)
     return [
         {"key": row["key"], "label": row["label"], "count": row["count"]}
         for row in boroughs
@@ -634,23 +806,20 @@ def _month_axis(f: ReportFilters) -> list[dict]:
 def concerns_by_month(f: ReportFilters) -> list[dict]:
     """Concerns in each calendar month (London time) the period touches, zeros included, in
     all (`count`) and by category group (`groups`: key, label and count, in CATEGORY_GROUPS'
-    order). One query: the concerns are counted by category and month (the first month whose
-    end is after the concern), at most 12 categories by 61 months; the groups and totals are
-    sums of those few rows."""
-    axis = months(f)
-    month_of = Case(
-        *[
-            When(logged_at__lt=local_midnight(_next_month(m)), then=Value(m.isoformat()[:7]))
-            for m in axis
-        ],
-        output_field=CharField(),
-    )
+    order). One query: the report's ConcernDay rows summed by month and category, at most 12
+    categories by 61 months; the groups and totals are sums of those few rows."""
     counts: dict[tuple[str, str], int] = {}
     for month, category, n in (
-        concerns(f).values_list(month_of, "category").annotate(n=Count("*")).order_by()
+        days(f).values_list(TruncMonth("day"), "category").annotate(n=Sum("concerns")).order_by()
     ):
-        key = (month, GROUP_OF_CATEGORY.get(category, "other"))
+        key = (month.isoformat()[:7], GROUP_OF_CATEGORY.get(category, "other"))
         counts[key] = counts.get(key, 0) + n
+    return _month_rows(f, counts)
+
+
+def _month_rows(f: ReportFilters, counts: dict[tuple[str, str], int]) -> list[dict]:
+    """The month axis with each month's concerns by category group, from `counts` ((month
+    key, group key) to a number)."""
     rows = _month_axis(f)
     for row in rows:
         row["groups"] = [
@@ -686,12 +855,50 @@ def survey_by_month(f: ReportFilters) -> list[dict]:
 def action_time_by_month(f: ReportFilters) -> list[dict]:
     """By the month each concern was logged: how many of them have been acted on
     (`with_action`), and the median time from being logged to the first action (None in a
-    month with none). One query (`medians_by`), over the concerns with their first action
-    looked up by the (concern, at) index: ungrouped rows, as `medians_by` needs on SQLite."""
+    month with none): from the histogram (`first_action_times`), or from the concerns
+    themselves for one category."""
+    return first_action_report(f)["months"]
+
+
+def first_action_report(f: ReportFilters) -> dict:
+    """Every figure of the time to the first action on the page, together: the period's
+    (`now`) and the previous period's (`previous`), as `action_figures` gives them, and the
+    period's by month (`months`, as `action_time_by_month`). From the histogram by day, the
+    previous period and each month one part of one query, the period the sum of its months
+    (`first_action_times`): one query, two when a middle time lies inside a bucket. For one
+    category, from the concerns themselves, three queries."""
+    before = f.previous_period()
+    if f.category:
+        return {
+            "now": action_figures_from_concerns(f),
+            "previous": action_figures_from_concerns(before),
+            "months": action_time_by_month_from_concerns(f),
+        }
     rows = _month_axis(f)
-    acted_on = concerns(f).annotate(first_at=first_action_at()).filter(first_at__isnull=False)
+    months_of = {
+        row["key"]: (max(m, f.start), min(_next_month(m) - ONE_DAY, f.end))
+        for row, m in zip(rows, months(f), strict=True)
+    }
+    found = first_action_times(f, {"previous": (before.start, before.end), **months_of}, "now")
+    for row in rows:
+        row["with_action"] = found[row["key"]]["count"]
+        row["median_time_to_first_action"] = found[row["key"]]["median"]
+
+    def figures(key: str) -> dict:
+        return {
+            "with_action": found[key]["count"],
+            "median_time_to_first_action": found[key]["median"],
+        }
+
+    return {"now": figures("now"), "previous": figures("previous"), "months": rows}
+
+
+def action_time_by_month_from_concerns(f: ReportFilters) -> list[dict]:
+    """`action_time_by_month` from the concerns acted on: one query (`medians_by`), ungrouped
+    rows, as `medians_by` needs on SQLite."""
+    rows = _month_axis(f)
     found = medians_by(
-        acted_on,
+        acted_on(f),
         TIME_TO_FIRST_ACTION,
         {row["key"]: in_month("logged_at", m) for row, m in zip(rows, months(f), strict=True)},
     )
@@ -814,7 +1021,7 @@ def csv_rows(f: ReportFilters):
             logged_on=TruncDate("logged_at", tzinfo=LONDON),
             lat_approx=Round("lat", CSV_COORDINATE_PLACES),
             lng_approx=Round("lng", CSV_COORDINATE_PLACES),
-            first_action_on=TruncDate(first_action_at(), tzinfo=LONDON),
+            first_action_on=TruncDate("first_action_at", tzinfo=LONDON),
         )
         .order_by("logged_at", "pk")
         .values_list(

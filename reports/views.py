@@ -345,8 +345,9 @@ def report(request):
     f = form.filters()
     with reports.snapshot():
         counts = reports.concern_counts(f)  # read once, shared by the figures below
-        figures = reports.headline(f, counts)
-        previous = reports.headline(f.previous_period())
+        times = reports.first_action_report(f)  # the time to act: now, before, by month
+        figures = reports.headline(f, counts, times["now"])
+        previous = reports.headline(f.previous_period(), actions=times["previous"])
         categories = reports.concerns_by_category(f, counts)
         by_time = reports.concerns_by_time_of_day(f, counts)
         statuses = reports.concerns_by_status(f, counts)
@@ -356,7 +357,7 @@ def report(request):
         positions = reports.concern_positions(f) if zoomed else None
         by_month = reports.concerns_by_month(f)
         survey_by_month = reports.survey_by_month(f)
-        action_time_by_month = reports.action_time_by_month(f)
+        action_time_by_month = times["months"]
         locations = reports.top_locations(f)
         partners = reports.actions_by_partner(f)
         referrals = _referral_rows(reports.referrals_by_partner(f))

@@ -9,7 +9,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from concerns.models import ConcernStatus, Debrief, Partner
+from concerns.models import Concern, ConcernAction, ConcernStatus, Debrief, Partner
 from tests.factories import (
     borough,
     login_staff,
@@ -371,3 +371,26 @@ def test_the_page_costs_the_same_number_of_queries_at_any_size(london_commander,
     # headline figures (5), the trends of the survey and of the time to act (2), and partners'
     # referrals (1).
     assert many <= 30
+
+
+@pytest.mark.querycount
+def test_a_median_inside_a_bucket_of_times_costs_one_more_query(london_commander):
+    """The medians of the time to the first action (the period's, the previous period's and
+    each month's) are found together from the histogram by day (concerns.rollup); when middle
+    times lie inside buckets of several times, one more query reads those buckets' concerns."""
+    for logged, minutes in [(3, 10), (3, 50), (3, 40), (100, 10), (100, 20), (100, 30)]:
+        # Three actions within an hour of their concerns: the middle one is inside the bucket.
+        make_action(
+            make_concern(logged_at=days_ago(logged)),
+            at=days_ago(logged) + timedelta(minutes=minutes),
+        )
+    inside = _queries(london_commander, URL)
+    figures = london_commander.get(URL).context["trends"][3]["table"]["rows"]
+    assert [row["cells"] for row in figures if row["cells"][0]] == [[3, "1 hours"]]
+    # The same concerns acted on a whole day later each: every middle is a bucket's only time.
+    ConcernAction.objects.all().delete()
+    for concern in Concern.objects.all():
+        make_action(concern, at=concern.logged_at + timedelta(days=1))
+    at_the_edges = _queries(london_commander, URL)
+    assert inside == at_the_edges + 1
+    assert inside <= 30

@@ -3,7 +3,8 @@ is there, the medians included, with its comparison with the previous period, an
 by month; each is the same as PostgreSQL's for the same data, and reads the same on the page.
 
 The suite runs on PostgreSQL; the test below runs this file's `test_on_this_database` and the
-median tests of test_reports.py again in a pytest of their own on SQLite, and compares."""
+median tests of test_reports.py again in a pytest of their own on SQLite, and compares; that
+run also checks the counts by day against the concerns (test_rollup.py's random filters)."""
 
 import json
 import os
@@ -117,7 +118,8 @@ def test_every_report_figure_on_sqlite_is_the_same_as_on_postgresql(tmp_path, cl
         [sys.executable, "-m", "pytest", "-q", "-p", "no:warnings",
          f"{__file__}::test_on_this_database",
          "tests/concerns/test_reports.py", "tests/concerns/test_reports_trends.py",
-         "-k", "median or test_on_this_database"],
+         "tests/concerns/test_rollup.py",
+         "-k", "median or test_on_this_database or rollup_matches"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

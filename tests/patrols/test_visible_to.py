@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings.models import Booking, Notification, WalkMessage
-from concerns.models import Debrief
+from concerns.models import ConcernDay, Debrief, FirstActionDay
 from partners.models import Referral
 from patrols.models import WalkCheckIn, bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
@@ -66,6 +66,17 @@ CASES = {
     "concern action": lambda place: make_action(make_concern(borough=place)),
     "feedback": lambda place: make_feedback(booking_in(place)),
     "a walk's debrief": lambda place: Debrief.objects.create(walk=walk_in(place), walk_ins=1),
+    # Written by concerns.rollup whenever a concern is saved.
+    "a day's concerns counted": lambda place: ConcernDay.objects.get(
+        pk=ConcernDay.objects.filter(borough=make_concern(borough=place).borough).latest("pk").pk
+    ),
+    "a day's times to the first action": lambda place: FirstActionDay.objects.get(
+        pk=FirstActionDay.objects.filter(
+            borough=make_action(make_concern(borough=place)).concern.borough
+        )
+        .latest("pk")
+        .pk
+    ),
     "partner": lambda place: make_partner(place.slug),
     "default partner": lambda place: make_partner(
         place.slug, default_for=["poorly_lit"]

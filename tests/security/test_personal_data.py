@@ -89,6 +89,7 @@ NOT_PERSONAL = {
         "status": CHOICE,
         "partner": CHOICE,
     },
+    "concerns.ConcernDay": {"category": CHOICE},
     "concerns.ConcernAction": {
         "note": "what was done about a place, published; the form says: no names",
         "status": CHOICE,

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.models import Booking, Channel, Notification, WalkMessage, WalkRequest
+from concerns import rollup
 from concerns.models import (
     ALL_TIMES,
     Concern,
@@ -483,6 +484,8 @@ class Command(BaseCommand):
                 )
             Concern.objects.bulk_create(batch)
             created += len(batch)
+        if missing > 0:
+            rollup.rebuild_days()  # bulk_create sends no signal to count them by day
         self.stdout.write(f"Added {max(missing, 0)} concerns.")
 
     def reset(self):

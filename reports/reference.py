@@ -1,0 +1,119 @@
+"""The report's figures computed from the concerns themselves, as they were before the page
+read them from the counts by day (concerns.rollup, `ConcernDay`): the reference that the
+rollups are checked against (tests/concerns/test_rollup.py) and timed against (the reports
+benchmark, bench/report_bench.py). The page never calls this module.
+
+Each function returns exactly what its namesake in reports.queries returns."""
+
+from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from concerns.models import Concern, ConcernStatus
+
+from . import queries
+from .queries import (
+    CATEGORY_GROUPS,
+    GROUP_OF_CATEGORY,
+    OPEN_TOO_LONG,
+    ReportFilters,
+    _month_rows,
+    _next_month,
+    concerns,
+    local_midnight,
+    months,
+)
+
+
+def counted_in(f: ReportFilters):
+    """A place's concerns, counted one by one."""
+    return concerns(f), Count("*")
+
+
+def concern_counts(f: ReportFilters) -> dict:
+    """`queries.concern_counts` from the concerns: grouped first by (category, the times of
+    day given, status), at most 900 groups from one pass over the covering index, each count
+    then a sum over those groups."""
+    stale = Q(status=ConcernStatus.OPEN, logged_at__lt=f.now - OPEN_TOO_LONG)
+    groups = (
+        concerns(f)
+        .values("category", "times_unsafe", "status")
+        # Counting logged_at (never null) rather than the id keeps to the covering index.
+        .annotate(n=Count("*"), stale=Count("logged_at", filter=stale))
+    )
+
+    def total(condition: Q | None = None, of: str = "n"):
+        return Coalesce(Sum(of, filter=condition), 0)
+
+    fields = {"logged": total(), "open_over_30_days": total(of="stale")}
+    for key, _, categories in CATEGORY_GROUPS:
+        fields[f"group_{key}"] = total(Q(category__in=categories))
+    for name, choices in [("category", Concern.Category.values), ("status", ConcernStatus.values)]:
+        for value in choices:
+            fields[f"{name}_{value}"] = total(Q(**{name: value}))
+    for when in Concern.TimeOfDay.values:
+        fields[f"times_unsafe_{when}"] = total(Q(times_unsafe__in=Concern.masks_with(when)))
+    return groups.aggregate(**fields)
+
+
+def concerns_by_month(f: ReportFilters) -> list[dict]:
+    """`queries.concerns_by_month` from the concerns, counted by category and month (the
+    first month whose end is after the concern)."""
+    month_of = Case(
+        *[
+            When(logged_at__lt=local_midnight(_next_month(m)), then=Value(m.isoformat()[:7]))
+            for m in months(f)
+        ],
+        output_field=CharField(),
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for month, category, n in (
+        concerns(f).values_list(month_of, "category").annotate(n=Count("*")).order_by()
+    ):
+        key = (month, GROUP_OF_CATEGORY.get(category, "other"))
+        counts[key] = counts.get(key, 0) + n
+    return _month_rows(f, counts)
+
+
+def concerns_by_borough(f: ReportFilters) -> list[dict]:
+    return queries.concerns_by_borough(f, counted_in)
+
+
+def concerns_by_area(f: ReportFilters, boroughs: list[dict] | None = None) -> list[dict]:
+    return queries.concerns_by_area(f, boroughs, counted_in)
+
+
+def headline(f: ReportFilters, counts: dict) -> dict:
+    """`queries.headline`, its concern counts given and its action figures from the concerns."""
+    return queries.headline(f, counts, queries.action_figures_from_concerns(f))
+
+
+def action_figures(f: ReportFilters) -> dict:
+    return queries.action_figures_from_concerns(f)
+
+
+def action_time_by_month(f: ReportFilters) -> list[dict]:
+    return queries.action_time_by_month_from_concerns(f)
+
+
+def report(f: ReportFilters) -> dict:
+    """Every figure on the page, as reports.views.report reads them inside `snapshot()`, with
+    the counts of concerns made from the concerns themselves."""
+    counts = concern_counts(f)
+    boroughs = concerns_by_borough(f)
+    zoomed = queries.area_level(f) == "borough"
+    return {
+        "figures": queries.headline(f, counts),
+        "previous": queries.headline(f.previous_period(), concern_counts(f.previous_period())),
+        "categories": queries.concerns_by_category(f, counts),
+        "by_time": queries.concerns_by_time_of_day(f, counts),
+        "statuses": queries.concerns_by_status(f, counts),
+        "boroughs": boroughs,
+        "by_area": concerns_by_area(f, boroughs),
+        "positions": queries.concern_positions(f) if zoomed else None,
+        "by_month": concerns_by_month(f),
+        "survey_by_month": queries.survey_by_month(f),
+        "action_time_by_month": queries.action_time_by_month_from_concerns(f),
+        "locations": queries.top_locations(f),
+        "partners": queries.actions_by_partner(f),
+        "referrals": queries.referrals_by_partner(f),
+    }
