@@ -83,7 +83,7 @@ def test_the_referral_email_goes_once_to_the_partner_with_no_personal_data(
         for hers in WOMAN.values():
             assert hers not in text
     body = message.body
-    assert f"referral {first.reference}: poorly lit at The footpath" in message.subject
+    assert f"referral {first.reference}: Poorly lit at The footpath" in message.subject
     assert "Three street lights out along the path." in body
     assert "The footpath by the railway arches, Lambeth" in body
     # Rounded to 3 places, as the commanders' CSV rounds positions.
