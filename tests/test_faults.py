@@ -7,6 +7,7 @@ time generously against the hang it replaces (25 s and more), not tightly agains
 configured timeout: a loaded machine must not fail them."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,6 +69,7 @@ def gunicorn_on_stuck_database(tmp_path):
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the workers go with it
         )
         try:
             deadline = time.monotonic() + 30
@@ -78,7 +80,9 @@ def gunicorn_on_stuck_database(tmp_path):
                 time.sleep(0.1)
             yield f"http://127.0.0.1:{port}", database
         finally:
-            server.kill()  # its workers may be waiting on the stuck listener
+            # The master and its workers at once: a worker waiting on the stuck listener would
+            # outlive a master killed alone.
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
 
 
