@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from patrols.models import BCU, Walk
@@ -24,7 +23,7 @@ from walkandtalk.mail import build_email
 from . import messages
 from .links import site_url
 from .models import Notification, WalkRequest
-from .services import publish_notification
+from .services import queue_bcu_notification
 
 REQUEST_OVERDUE = timedelta(days=3)
 LISTED = 30  # an email that goes on for pages is not read
@@ -109,17 +108,10 @@ def queue_daily_digests(now: datetime | None = None) -> int:
     for bcu in BCU.objects.all():
         if not inspector_emails(bcu) or digest_for(bcu, now) is None:
             continue
-        try:
-            with transaction.atomic():
-                notification = Notification.objects.create(
-                    bcu=bcu, kind=Notification.Kind.DAILY_DIGEST, key=digest_day(now), due_at=now
-                )
-                transaction.on_commit(
-                    lambda pk=notification.pk: publish_notification(pk), robust=True
-                )
-        except IntegrityError:  # already queued today
-            continue
-        queued += 1
+        if queue_bcu_notification(
+            bcu_id=bcu.pk, kind=Notification.Kind.DAILY_DIGEST, key=digest_day(now), due_at=now
+        ):
+            queued += 1  # else already queued today
     return queued
 
 

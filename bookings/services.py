@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -142,6 +142,25 @@ def queue_notification(
 ) -> Notification:
     """queue_notifications for one message."""
     return queue_notifications(booking=booking, request=request, messages=[(kind, due_at, key)])[0]
+
+
+def queue_bcu_notification(
+    *, bcu_id: int, kind: str, key: str, due_at: datetime
+) -> Notification | None:
+    """One outbox row addressed through a BCU rather than to her: the inspectors' digest, a
+    welfare alert to a walk's team, a partner's referral (the kind's owner finds the reader by
+    the key). Unique on (BCU, kind, key, channel): when the row is there already (an earlier
+    or a parallel call) nothing is added and None is returned. Published at commit when due."""
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                bcu_id=bcu_id, kind=kind, key=key, due_at=due_at
+            )
+    except IntegrityError:
+        return None
+    if due_at <= timezone.now():
+        transaction.on_commit(lambda pk=notification.pk: publish_notification(pk), robust=True)
+    return notification
 
 
 # --- The booking journey: places, the waiting list, reminders ---

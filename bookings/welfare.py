@@ -15,7 +15,6 @@ never a woman booked on it.
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from walkandtalk.mail import build_email
 from . import messages
 from .links import site_url
 from .models import Notification
-from .services import publish_notification
+from .services import queue_bcu_notification
 
 TEMPLATE = "patrols/welfare_alert_email"
 KEY_PREFIX = "welfare"
@@ -74,20 +73,13 @@ def raise_welfare_alerts(now: datetime | None = None) -> int:
     )
     for walk in overdue:
         for user_id in alert_recipients(walk).values_list("pk", flat=True):
-            try:
-                with transaction.atomic():
-                    notification = Notification.objects.create(
-                        bcu_id=walk.bcu_id,
-                        kind=Notification.Kind.WELFARE_ALERT,
-                        key=alert_key(walk, user_id),
-                        due_at=now,
-                    )
-                    transaction.on_commit(
-                        lambda pk=notification.pk: publish_notification(pk), robust=True
-                    )
-            except IntegrityError:  # already raised, by an earlier or a parallel sweep
-                continue
-            queued += 1
+            if queue_bcu_notification(
+                bcu_id=walk.bcu_id,
+                kind=Notification.Kind.WELFARE_ALERT,
+                key=alert_key(walk, user_id),
+                due_at=now,
+            ):
+                queued += 1  # else already raised, by an earlier or a parallel sweep
     return queued
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from bookings.models import Notification
-from bookings.services import publish_notification
+from bookings.services import queue_bcu_notification
 from concerns.models import Concern, ConcernStatus
 from concerns.services import NOTE_MAX, record_action, record_partner_action
 
@@ -88,15 +88,12 @@ def queue_referral_emails(referral: Referral, *, referred_at: datetime) -> None:
     _queue(referral, Notification.Kind.PARTNER_REMINDER, due_at=referred_at + reminder_delay())
 
 
-def _queue(referral: Referral, kind: str, *, due_at: datetime) -> Notification:
+def _queue(referral: Referral, kind: str, *, due_at: datetime) -> None:
     """One outbox row to the referral's partner, through its BCU's row (bookings' outbox
     knows no partner): unique on (BCU, kind, key), so never two of one kind per referral."""
-    notification = Notification.objects.create(
+    queue_bcu_notification(
         bcu_id=referral.concern.bcu_id, kind=kind, key=referral_key(referral), due_at=due_at
     )
-    if due_at <= timezone.now():
-        transaction.on_commit(lambda pk=notification.pk: publish_notification(pk), robust=True)
-    return notification
 
 
 def _words(day: date) -> str:
