@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from concerns.models import Concern
-from partners.models import ANSWERABLE, CONCERN_SETTLED, DefaultPartner, Partner, Referral
+from partners.models import CONCERN_SETTLED, DefaultPartner, Partner, Referral
 from partners.services import default_partner, partners_for, refer_concern
 from walkandtalk.text import PlainTextModelForm
 
@@ -105,19 +105,9 @@ class ReferralForm(PlainTextModelForm):
             "They get an email with a private link to answer.",
         }
 
-    def clean(self):
-        data = super().clean()
-        concern, partner = data.get("concern"), data.get("partner")
-        if concern is not None and partner is not None:
-            if not partners_for(concern).filter(pk=partner.pk).exists():
-                self.add_error("partner", f"{partner} does not serve {concern.borough}.")
-            current = concern.referrals.filter(status__in=ANSWERABLE).exclude(partner=partner)
-            current = current.select_related("partner").first()
-            if current is not None:
-                self.add_error(
-                    "concern", f"It is already with {current.partner}: wait for their answer."
-                )
-        return data
+    # Whether this partner serves the concern's borough, and whether the concern is already
+    # with another, is refer_concern's to say, under the concern's lock (BCUScopedAdmin shows
+    # its refusal): a check here as well would be a second copy, and too early to be sure.
 
 
 @admin.register(Referral)

@@ -128,6 +128,17 @@ class BCUScopedAdmin(BCUScopedMixin, admin.ModelAdmin):
             raise Http404("No such record.")
         return obj
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # A service refused under its lock after the form was checked (someone rostered
+            # the same officer, or referred the same concern, a moment earlier): everything
+            # was rolled back; say why and show the form again.
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def get_list_filter(self, request):
         return [self.scoped_filter(item) for item in super().get_list_filter(request)]
 
@@ -841,16 +852,6 @@ class WalkAdmin(HistoryAdmin, BCUScopedAdmin):
         )
         extra_context = {**(extra_context or {}), "understaffed_count": short}
         return super().changelist_view(request, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # A clash found under lock after the forms were checked (someone rostered the same
-            # officer a moment earlier): everything was rolled back; say why and start again.
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -173,3 +173,35 @@ def test_the_lists_make_as_many_queries_for_many_rows_as_for_few(signed_in, insp
     few = queries()
     add_referrals(8, inspector)
     assert queries() == few
+
+
+def test_a_concern_already_with_a_partner_is_refused_in_words_not_an_error(signed_in, inspector):
+    """Two inspectors refer the same concern to different teams, the second with the form she
+    opened before the first saved: she is told who has it and nothing else is written."""
+    lighting = make_partner("lambeth", name="Lambeth lighting")
+    highways = make_partner("lambeth", name="Lambeth highways", kind="highways")
+    concern = concern_she_asked_about()
+    add = f"{reverse('admin:partners_referral_add')}?concern={concern.pk}"
+    assert signed_in.get(add).status_code == 200  # her form, opened first
+    first = refer_concern(
+        concern=concern, partner=lighting, by=make_user("Inspectors", officer_bcu="AS")
+    )
+
+    response = signed_in.post(add, {"concern": concern.pk, "partner": highways.pk}, follow=True)
+
+    assert response.status_code == 200
+    assert "already with Lambeth lighting" in response.text
+    assert list(Referral.objects.values_list("pk", flat=True)) == [first.pk]
+    assert concern.actions.count() == 1  # the first referral's action only
+
+
+def test_a_partner_that_does_not_serve_the_borough_is_not_offered(signed_in):
+    southwark = make_partner("southwark", name="Southwark lighting")
+    concern = concern_she_asked_about()  # in Lambeth, the same BCU
+    add = reverse("admin:partners_referral_add")
+
+    response = signed_in.post(add, {"concern": concern.pk, "partner": southwark.pk})
+
+    assert response.status_code == 200
+    assert "partner" in response.context["adminform"].form.errors
+    assert not Referral.objects.exists()
