@@ -132,7 +132,52 @@ class TimesUnsafeField(forms.MultipleChoiceField):
         return super().has_changed(self.prepare_value(initial), data)
 
 
-class ConcernForm(StyledForm):
+def confirm_names_nobody_field() -> forms.BooleanField:
+    return forms.BooleanField(
+        label="I have checked: this concern does not name or identify a person",
+        required=False,
+    )
+
+
+class ConcernChecks:
+    """What every form that writes a concern checks, worded once (the debrief's concerns and
+    the admin's concern form): free text that looks as if it names someone is held back
+    until it is edited or she confirms it does not (the form's `confirm_names_nobody`), and
+    a position is given whole and inside Greater London."""
+
+    FREE_TEXT = ("location_text", "description")
+    name_warning = False
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        """Show the confirmation box: the text was flagged, or she has already ticked it."""
+        return self.name_warning or bool(self["confirm_names_nobody"].value())
+
+    def check_concern(self, data: dict) -> None:
+        if not data.get("confirm_names_nobody"):
+            # Only text written now: a concern edited in the admin is not flagged again for
+            # words it already had.
+            for name in self.FREE_TEXT:
+                if name in self.changed_data and name in data and names_someone(data[name]):
+                    self.add_error(name, MAY_NAME_SOMEONE)
+                    self.name_warning = True
+        lat, lng = data.get("lat"), data.get("lng")
+        if "lat" in self.errors or "lng" in self.errors:
+            return
+        if (lat is None) != (lng is None):
+            missing = "lng" if lng is None else "lat"
+            self.add_error(missing, "Enter both the latitude and the longitude, or neither")
+        elif lat is not None and not in_london(lat, lng):
+            outside = "lat" if not LONDON_LAT[0] <= lat <= LONDON_LAT[1] else "lng"
+            self.add_error(
+                outside,
+                "The position must be in Greater London: latitude between "
+                f"{LONDON_LAT[0]} and {LONDON_LAT[1]}, longitude between {LONDON_LNG[0]} and "
+                f"{LONDON_LNG[1]}",
+            )
+
+
+class ConcernForm(ConcernChecks, StyledForm):
     category = forms.ChoiceField(
         label="What is the concern about?",
         choices=category_choices,
@@ -159,40 +204,11 @@ class ConcernForm(StyledForm):
         error_messages={"required": "Describe what makes it feel unsafe"},
     )
     # Offered once the text looks as if it names someone (names_someone); see asks_to_confirm.
-    confirm_names_nobody = forms.BooleanField(
-        label="I have checked: this concern does not name or identify a person",
-        required=False,
-    )
-    FREE_TEXT = ("location_text", "description")
-
-    name_warning = False
-
-    @property
-    def asks_to_confirm(self) -> bool:
-        """Show the confirmation box: the text was flagged, or she has already ticked it."""
-        return self.name_warning or bool(self["confirm_names_nobody"].value())
+    confirm_names_nobody = confirm_names_nobody_field()
 
     def clean(self):
         data = super().clean()
-        if not data.get("confirm_names_nobody"):
-            for name in self.FREE_TEXT:
-                if name in data and names_someone(data[name]):
-                    self.add_error(name, MAY_NAME_SOMEONE)
-                    self.name_warning = True
-        lat, lng = data.get("lat"), data.get("lng")
-        if "lat" in self.errors or "lng" in self.errors:
-            return data
-        if (lat is None) != (lng is None):
-            missing = "lng" if lng is None else "lat"
-            self.add_error(missing, "Enter both the latitude and the longitude, or neither")
-        elif lat is not None and not in_london(lat, lng):
-            outside = "lat" if not LONDON_LAT[0] <= lat <= LONDON_LAT[1] else "lng"
-            self.add_error(
-                outside,
-                "The position must be in Greater London: latitude between "
-                f"{LONDON_LAT[0]} and {LONDON_LAT[1]}, longitude between {LONDON_LNG[0]} and "
-                f"{LONDON_LNG[1]}",
-            )
+        self.check_concern(data)
         return data
 
     def new_concern(self) -> NewConcern:

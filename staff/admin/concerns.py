@@ -13,23 +13,26 @@ from django.utils.safestring import mark_safe
 from bookings.models import Notification
 from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback
 from concerns.services import (
-    LONDON_LAT,
-    LONDON_LNG,
     NewConcern,
-    in_london,
     log_concern,
     record_action,
 )
 from partners.models import CONCERN_SETTLED
-from staff.forms import ConcernActionForm, TimesUnsafeField
+from staff.forms import (
+    ConcernActionForm,
+    ConcernChecks,
+    TimesUnsafeField,
+    confirm_names_nobody_field,
+)
 from walkandtalk.audit import HistoryAdmin
 from walkandtalk.text import PlainTextModelForm
 
 from .patrols import BCUScopedAdmin, BCUScopedStackedInline, BCUScopedTabularInline
 
 
-class ConcernAdminForm(PlainTextModelForm):
+class ConcernAdminForm(ConcernChecks, PlainTextModelForm):
     times_unsafe = TimesUnsafeField(label="When it feels unsafe")
+    confirm_names_nobody = confirm_names_nobody_field()
 
     class Meta:
         model = Concern
@@ -41,6 +44,7 @@ class ConcernAdminForm(PlainTextModelForm):
             "lng",
             "times_unsafe",
             "description",
+            "confirm_names_nobody",
         ]
         help_texts = {
             "location_text": "A street, landmark or stretch of path. Shown on the public "
@@ -56,15 +60,7 @@ class ConcernAdminForm(PlainTextModelForm):
 
     def clean(self):
         data = super().clean()
-        lat, lng = data.get("lat"), data.get("lng")
-        if (lat is None) != (lng is None):
-            self.add_error("lng" if lng is None else "lat", "Give both coordinates, or neither.")
-        elif lat is not None and not in_london(lat, lng):
-            self.add_error(
-                "lat",
-                f"The position must be in Greater London (latitude {LONDON_LAT[0]} to "
-                f"{LONDON_LAT[1]}, longitude {LONDON_LNG[0]} to {LONDON_LNG[1]}).",
-            )
+        self.check_concern(data)
         return data
 
 
@@ -175,6 +171,7 @@ class ConcernAdmin(HistoryAdmin, BCUScopedAdmin):
             "lng",
             "times_unsafe",
             "description",
+            "confirm_names_nobody",
             "status",
             "partner",
             "referral",
