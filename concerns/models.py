@@ -219,9 +219,14 @@ class Concern(models.Model):
         labels = dict(cls.TimeOfDay.choices)
         return [labels[time] for time in cls.times_of(mask)]
 
+    @classmethod
+    def history_display_times_unsafe(cls, mask: int) -> str:
+        """ "Evening, after dark": the answers in a stored value (the admin's History page)."""
+        return ", ".join(cls.times_labels(mask)).capitalize()
+
     def get_times_unsafe_display(self) -> str:
         """ "Evening, after dark": her answers, for a page."""
-        return ", ".join(self.times_labels(self.times_unsafe)).capitalize()
+        return self.history_display_times_unsafe(self.times_unsafe)
 
 
 class ConcernAction(models.Model):

@@ -9,8 +9,25 @@ as its change form gives."""
 from django.contrib.admin.utils import unquote
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 HISTORY_TYPES = {"+": "Added", "~": "Changed", "-": "Removed"}
+
+
+class ChangesInWords(HistoricalRecordContextHelper):
+    """Each change on the History page as the admin's forms say it: a choice by its label
+    ("Actioned", not "actioned"), and a field the model stores in a code of its own by the
+    model's words for it (a classmethod `history_display_<field>(value)`), such as the times a
+    concern feels unsafe, stored as a bitmask."""
+
+    def prepare_delta_change_value(self, change, value):
+        in_words = getattr(self.model, f"history_display_{change.field}", None)
+        if in_words is not None and value is not None:
+            return in_words(value)
+        field = self.model._meta.get_field(change.field)
+        if field.choices and value is not None:
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -48,6 +65,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
         ]
         context = {"related_history": related, **(extra_context or {})}
         return super().history_view(request, object_id, context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ChangesInWords(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         raise Http404("Past versions are read on the History page, never restored.")

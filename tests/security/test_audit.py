@@ -145,3 +145,16 @@ def test_the_history_page_costs_the_same_queries_however_long_the_history(
     edit(10)
     with django_assert_max_num_queries(len(short)):
         assert history_page(client, walk).status_code == 200
+
+
+def test_the_history_page_gives_changes_in_words_not_stored_codes(client, inspector):
+    concern = make_concern(times_unsafe=Concern.times_mask(["evening"]))
+    url = reverse("admin:concerns_concern_change", args=[concern.pk])
+    data = form_fields(client.get(url))
+    data["times_unsafe"] = ["evening", "after_dark"]
+    assert client.post(url, data).status_code == 302
+
+    page = history_page(client, concern).content.decode()
+
+    change = page.split("<strong>When it feels unsafe:</strong>")[1].split("</li>")[0]
+    assert change.strip() == "Evening &rarr; Evening, after dark"
