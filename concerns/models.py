@@ -183,6 +183,18 @@ class Concern(models.Model):
                 ],
                 name="concern_report_covering",
             ),
+            # The report's map of one BCU or borough reads its concerns that have a position
+            # (reports.queries.concern_positions): from these alone, never the table, and
+            # never the concerns without one.
+            *[
+                models.Index(
+                    fields=[place, "logged_at"],
+                    include=["category", "lat", "lng"],
+                    condition=Q(lat__isnull=False, lng__isnull=False),
+                    name=f"concern_positions_by_{place}",
+                )
+                for place in ("bcu", "borough")
+            ],
             # The median time to the first action reads the concerns of one bucket of that
             # time (concerns.rollup) in a period: by this index, never the whole period.
             models.Index(
