@@ -45,6 +45,8 @@ TABLES = [
     "concerns_concernaction",
     "concerns_concernday",
     "concerns_firstactionday",
+    "concerns_actionday",
+    "concerns_placeday",
 ]
 # Queries about who is asking (session, user, officer, second factor), not about the report.
 NOT_REPORT = re.compile(r'"(django_session|auth_\w+|patrols_officer|otp_\w+|axes_\w+)"')

@@ -183,6 +183,18 @@ class Concern(models.Model):
                 ],
                 name="concern_report_covering",
             ),
+            # The report's map of one BCU or borough reads its concerns that have a position
+            # (reports.queries.concern_positions): from these alone, never the table, and
+            # never the concerns without one.
+            *[
+                models.Index(
+                    fields=[place, "logged_at"],
+                    include=["category", "lat", "lng"],
+                    condition=Q(lat__isnull=False, lng__isnull=False),
+                    name=f"concern_positions_by_{place}",
+                )
+                for place in ("bcu", "borough")
+            ],
             # The median time to the first action reads the concerns of one bucket of that
             # time (concerns.rollup) in a period: by this index, never the whole period.
             models.Index(
@@ -394,3 +406,72 @@ class FirstActionDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.concerns} concerns on {self.day}, bucket {self.bucket}"
+
+
+class ActionDay(models.Model):
+    """The actions on the concerns logged on one day (London time) in one borough (of one
+    BCU) in one category, that involved one partner (blank: none, the police alone), counted:
+    in all and by the status each set (one column per status). The report's actions by
+    partner sum these rows; concerns.rollup keeps them with the concerns' own counts, since
+    an action is counted under its concern's day. Counts only."""
+
+    bcu_path = "bcu"
+
+    day = models.DateField()
+    bcu = models.ForeignKey(BCU, on_delete=models.CASCADE, related_name="+", verbose_name="BCU")
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=24, choices=Concern.Category.choices)
+    partner = models.CharField(max_length=20, choices=Partner.choices, blank=True)
+    actions = models.PositiveIntegerField(default=0)
+    # One column per ConcernStatus value, named after it (tests/concerns/test_rollup.py).
+    open = models.PositiveIntegerField(default=0)
+    referred = models.PositiveIntegerField(default=0)
+    actioned = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    no_action = models.PositiveIntegerField(default=0)
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "bcu", "borough", "category", "partner"],
+                name="action_day_one_row_per_cell",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actions} actions on concerns of {self.day}"
+
+
+class PlaceDay(models.Model):
+    """The concerns logged on one day (London time) in one borough (of one BCU) in one
+    category about one place, counted: `place` is the place's words as the report merges
+    them (lower case, no surrounding spaces, as the database itself lowers and trims them),
+    and `label` the first of their spellings in the database's order (its MIN), which is the
+    one the report shows. The report's most named places sum these rows (concerns.rollup
+    keeps them); a place named on many days is one row a day, not one per concern."""
+
+    bcu_path = "bcu"
+
+    day = models.DateField()
+    bcu = models.ForeignKey(BCU, on_delete=models.CASCADE, related_name="+", verbose_name="BCU")
+    borough = models.ForeignKey(Borough, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=24, choices=Concern.Category.choices)
+    # Text, not 200 characters: lowering some letters lengthens them.
+    place = models.TextField()
+    label = models.TextField()
+    concerns = models.PositiveIntegerField(default=0)
+
+    objects = BCUScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "bcu", "borough", "category", "place"],
+                name="place_day_one_row_per_cell",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concerns} concerns at {self.label} on {self.day}"

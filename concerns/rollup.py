@@ -1,7 +1,8 @@
 """Facts about concerns kept for the commander reports, so a report reads them rather than
 computing them again from every concern and action: each concern's first action's time
-(`Concern.first_action_at`), the concerns counted by day (`ConcernDay`), and the times to
-their first action counted by day (`FirstActionDay`).
+(`Concern.first_action_at`), the concerns counted by day (`ConcernDay`), the times to their
+first action counted by day (`FirstActionDay`), the actions counted by their concern's day
+and by partner (`ActionDay`), and the places named counted by day (`PlaceDay`).
 
 **Kept in the same transaction as the write, by one owner.** Every save or delete of a concern
 or an action, through any path (log_concern, the debrief, record_action, the admin's edit and
@@ -25,6 +26,18 @@ borough, category) and hold what it sums (in all, by status, by time of day): ev
 the page is a sum of these rows, and "open for more than 30 days" adds, for its one partial
 day, a count of the concerns themselves.
 
+**Actions and places.** An action is counted under its concern's day, borough and category
+(what the report filters actions on), by its partner, with one column per status it set:
+writing an action already recounts its concern's cell, and so does moving a concern, which
+takes its actions along. A place is counted under its words as the report merges them (the
+database's own lower(trim()), so they merge exactly as they always have) with the first of
+their spellings (MIN, the label the report shows): a period's count is the sum of its days'
+and its label the least of theirs. Category is a key of both (a few more rows, since a
+place's or a partner's concerns mostly share one category), so a report of one category
+reads them too. A place named on many days costs a row a day; one named once costs a row,
+as much as its concern: the saving is in the places named again and again, the ones the
+report lists.
+
 **Medians, exactly.** A median is not a sum, and the page shows the median time to the first
 action to the hour (or to a tenth of a day), so an approximate one from a histogram would
 sometimes read differently from the concerns'. FirstActionDay keeps, per day and borough, a
@@ -40,18 +53,26 @@ without reading every concern. A report narrowed to one category (not a key here
 multiply the rows twelvefold) reads the concerns of that category instead, a small share.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lower, Trim, TruncDate
 from django.db.models.signals import post_delete, post_init, post_save
 from django.utils import timezone
 
-from .models import Concern, ConcernAction, ConcernDay, ConcernStatus, FirstActionDay
+from .models import (
+    ActionDay,
+    Concern,
+    ConcernAction,
+    ConcernDay,
+    ConcernStatus,
+    FirstActionDay,
+    PlaceDay,
+)
 
 LONDON = ZoneInfo("Europe/London")
 # The first key of the advisory locks taken here (the second is the day): any number no other
@@ -104,14 +125,17 @@ def bucket_bounds(bucket: int) -> tuple[timedelta | None, timedelta | None]:
     return DAILY_UNTIL, None
 
 
-def logged_in(cells: Iterable[Cell]) -> Q:
-    """Concerns logged on one of these London days in its borough."""
+def logged_in(cells: Iterable[Cell], prefix: str = "") -> Q:
+    """Concerns logged on one of these London days in its borough (`prefix`: the path to the
+    concern, "concern__" from an action)."""
     q = Q(pk__in=[])
     for day, borough in cells:
         q |= Q(
-            borough_id=borough,
-            logged_at__gte=local_midnight(day),
-            logged_at__lt=local_midnight(day + timedelta(days=1)),
+            **{
+                f"{prefix}borough_id": borough,
+                f"{prefix}logged_at__gte": local_midnight(day),
+                f"{prefix}logged_at__lt": local_midnight(day + timedelta(days=1)),
+            }
         )
     return q
 
@@ -121,6 +145,11 @@ def _models(apps=None):
     if apps is None:
         return Concern, ConcernDay
     return apps.get_model("concerns", "Concern"), apps.get_model("concerns", "ConcernDay")
+
+
+def _model(name: str, apps=None):
+    """A model of this app as it is now, or as a migration's `apps` has it."""
+    return apps.get_model("concerns", name) if apps else globals()[name]
 
 
 def day_counts(condition: Q | None = None, apps=None) -> Iterator[ConcernDay]:
@@ -184,6 +213,57 @@ def first_action_counts(condition: Q | None = None, apps=None) -> Iterator[First
         )
 
 
+def action_counts(condition: Q | None = None, apps=None) -> Iterator[ActionDay]:
+    """The ActionDay rows of the actions on the concerns meeting `condition` (a condition on
+    the actions, through "concern__"; all of them if None), unsaved, from one grouped query
+    read a chunk at a time."""
+    action_model, row_model = _model("ConcernAction", apps), _model("ActionDay", apps)
+    rows = action_model.objects.order_by()
+    if condition is not None:
+        rows = rows.filter(condition)
+    statuses = {s: Count("pk", filter=Q(status=s)) for s in ConcernStatus.values}
+    grouped = (
+        rows.annotate(day=TruncDate("concern__logged_at", tzinfo=LONDON))
+        .values("day", "concern__bcu", "concern__borough", "concern__category", "partner")
+        .annotate(counted=Count("pk"), **statuses)
+    )
+    for row in grouped.iterator(chunk_size=BATCH):
+        yield row_model(
+            day=row.pop("day"),
+            bcu_id=row.pop("concern__bcu"),
+            borough_id=row.pop("concern__borough"),
+            category=row.pop("concern__category"),
+            partner=row.pop("partner"),
+            actions=row.pop("counted"),
+            **row,
+        )
+
+
+def place_counts(condition: Q | None = None, apps=None) -> Iterator[PlaceDay]:
+    """The PlaceDay rows of the concerns meeting `condition` (all of them if None), unsaved,
+    from one grouped query read a chunk at a time: the database lowers and trims the words, as
+    the report always has, so the places merge exactly as they did."""
+    concern_model, row_model = _model("Concern", apps), _model("PlaceDay", apps)
+    rows = concern_model.objects.order_by()
+    if condition is not None:
+        rows = rows.filter(condition)
+    grouped = (
+        rows.annotate(day=TruncDate("logged_at", tzinfo=LONDON), place=Lower(Trim("location_text")))
+        .values("day", "bcu", "borough", "category", "place")
+        .annotate(label=Min("location_text"), counted=Count("pk"))
+    )
+    for row in grouped.iterator(chunk_size=BATCH):
+        yield row_model(
+            day=row["day"],
+            bcu_id=row["bcu"],
+            borough_id=row["borough"],
+            category=row["category"],
+            place=row["place"],
+            label=row["label"],
+            concerns=row["counted"],
+        )
+
+
 def _lock_days(days: list[date]) -> None:
     """Writers of the same day take turns until the end of their transactions."""
     if connection.vendor != "postgresql":
@@ -194,9 +274,9 @@ def _lock_days(days: list[date]) -> None:
 
 
 def refresh(cells: Iterable[Cell]) -> None:
-    """Recount the ConcernDay and FirstActionDay rows of these (London day, borough) cells
-    from the concerns:
-    the one function every write of a concern reaches, inside its transaction."""
+    """Recount the ConcernDay, FirstActionDay, ActionDay and PlaceDay rows of these (London
+    day, borough) cells from the concerns and their actions: the one function every write of
+    a concern or an action reaches, inside its transaction."""
     cells = sorted(set(cells))
     if not cells:
         return
@@ -205,10 +285,12 @@ def refresh(cells: Iterable[Cell]) -> None:
         stale = Q(pk__in=[])
         for day, borough in cells:
             stale |= Q(day=day, borough_id=borough)
-        ConcernDay.objects.filter(stale).delete()
-        FirstActionDay.objects.filter(stale).delete()
+        for model in (ConcernDay, FirstActionDay, ActionDay, PlaceDay):
+            model.objects.filter(stale).delete()
         ConcernDay.objects.bulk_create(list(day_counts(logged_in(cells))))
         FirstActionDay.objects.bulk_create(list(first_action_counts(logged_in(cells))))
+        ActionDay.objects.bulk_create(list(action_counts(logged_in(cells, "concern__"))))
+        PlaceDay.objects.bulk_create(list(place_counts(logged_in(cells))))
 
 
 def rebuild_days(apps=None) -> int:
@@ -267,12 +349,39 @@ def rebuild_first_action_days(apps=None) -> int:
     return made
 
 
+def _rebuild_rows(name: str, rows: Callable[..., Iterator], apps=None) -> int:
+    """Every row of the model `name` again, from `rows` (one of the counts above) over all
+    the concerns. Returns the number of rows."""
+    row_model = _model(name, apps)
+    made = 0
+    with transaction.atomic():
+        row_model.objects.all().delete()
+        found = rows(apps=apps)
+        while batch := list(islice(found, BATCH)):
+            made += len(row_model.objects.bulk_create(batch))
+    return made
+
+
+def rebuild_action_days(apps=None) -> int:
+    """Every ActionDay row again from all the actions (after bulk writes, and by the
+    migration that added them). Returns the number of rows."""
+    return _rebuild_rows("ActionDay", action_counts, apps)
+
+
+def rebuild_place_days(apps=None) -> int:
+    """Every PlaceDay row again from all the concerns (after bulk writes, and by the
+    migration that added them). Returns the number of rows."""
+    return _rebuild_rows("PlaceDay", place_counts, apps)
+
+
 def rebuild() -> None:
     """Every stored report fact from the concerns and actions themselves."""
     with transaction.atomic():
         rebuild_first_actions()
         rebuild_days()
         rebuild_first_action_days()
+        rebuild_action_days()
+        rebuild_place_days()
 
 
 # --- The signals: the one path every write of a concern or an action takes -----------------
@@ -299,18 +408,28 @@ def concern_changed(sender, instance: Concern, **kwargs) -> None:
     instance._rollup_cell = _cell(instance)
 
 
+def action_loaded(sender, instance: ConcernAction, **kwargs) -> None:
+    """Remember the concern of an action as read, so that moving it to another concern
+    recounts the one it left too."""
+    instance._rollup_concern = instance.__dict__.get("concern_id")
+
+
 def action_changed(sender, instance: ConcernAction, **kwargs) -> None:
     """An action was saved or deleted: its concern's first action may have changed, and with
-    it the time to act counted for its day. When the concern itself is being deleted (its
+    it the time to act counted for its day, and its partner's and status's counts (of the
+    concern it left, too, if it moved). When the concern itself is being deleted (its
     actions go first) its own deletion recounts the day after."""
-    refresh_first_action([instance.concern_id])
-    concern = Concern.objects.filter(pk=instance.concern_id).values("logged_at", "borough_id")
-    refresh((london_day(c["logged_at"]), c["borough_id"]) for c in concern)
+    ids = {instance.concern_id, getattr(instance, "_rollup_concern", None)} - {None}
+    refresh_first_action(ids)
+    concerns = Concern.objects.filter(pk__in=ids).values("logged_at", "borough_id")
+    refresh((london_day(c["logged_at"]), c["borough_id"]) for c in concerns)
+    instance._rollup_concern = instance.concern_id
 
 
 def register() -> None:
     post_init.connect(concern_loaded, sender=Concern, dispatch_uid="rollup-concern-loaded")
     post_save.connect(concern_changed, sender=Concern, dispatch_uid="rollup-concern-saved")
     post_delete.connect(concern_changed, sender=Concern, dispatch_uid="rollup-concern-deleted")
+    post_init.connect(action_loaded, sender=ConcernAction, dispatch_uid="rollup-action-loaded")
     post_save.connect(action_changed, sender=ConcernAction, dispatch_uid="rollup-action-saved")
     post_delete.connect(action_changed, sender=ConcernAction, dispatch_uid="rollup-action-deleted")

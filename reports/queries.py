@@ -45,13 +45,14 @@ from django.utils import timezone
 
 from bookings.models import Booking, WalkRequest
 from concerns.models import (
+    ActionDay,
     Concern,
-    ConcernAction,
     ConcernDay,
     ConcernStatus,
     Feedback,
     FirstActionDay,
     Partner,
+    PlaceDay,
 )
 from concerns.rollup import bucket_bounds, local_midnight, london_day
 from partners.models import Referral, overdue_q
@@ -355,13 +356,13 @@ def request_figures(f: ReportFilters) -> dict:
     return row
 
 
-def days(f: ReportFilters) -> QuerySet[ConcernDay]:
-    """The rows of concerns counted by day (concerns.rollup) that the report covers: its
-    days, place and category."""
-    q = Q(day__gte=f.start, day__lte=f.end) & f.place(ConcernDay)
+def days(f: ReportFilters, model=ConcernDay) -> QuerySet:
+    """The rows counted by day (concerns.rollup: ConcernDay by default, or ActionDay or
+    PlaceDay, keyed alike) that the report covers: its days, place and category."""
+    q = Q(day__gte=f.start, day__lte=f.end) & f.place(model)
     if f.category:
         q &= Q(category=f.category)
-    return ConcernDay.objects.filter(q).order_by()
+    return model.objects.filter(q).order_by()
 
 
 def _sum(of: str, condition: Q | None = None):
@@ -910,28 +911,29 @@ def action_time_by_month_from_concerns(f: ReportFilters) -> list[dict]:
 
 def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
     """The places named most often, within each borough (the same words in two boroughs are
-    two places), ignoring case and surrounding spaces.
+    two places), ignoring case and surrounding spaces, each labelled with the first of its
+    spellings in the period (in the database's order), the most named first, then by borough
+    and label.
 
-    In two steps: the concerns are counted by their exact words first (a cheap hash of the
-    text, from the covering index), and only those distinct texts are then lowered, trimmed
-    and merged. Lowering every concern's text instead made this the slowest query on the page
-    at a million concerns. Django cannot select from a subquery, hence the raw outer query
-    around the ORM's own SQL."""
-    exact = (
-        concerns(f)
-        .values(place_borough=F("borough_id"), place=F("location_text"))
-        .annotate(n=Count("*"))
+    From the report's PlaceDay rows (concerns.rollup), a row per day and place rather than
+    per concern, in two steps: summed by borough and place first, and only those few sums
+    then joined to the boroughs and merged by the borough's name. Django cannot select from
+    a subquery, hence the raw outer query around the ORM's own SQL."""
+    summed = (
+        days(f, PlaceDay)
+        .values(place_borough=F("borough_id"), place_key=F("place"))
+        .annotate(place_label=Min("label"), n=Sum("concerns"))
     )
-    sql, params = exact.query.sql_with_params()
+    sql, params = summed.query.sql_with_params()
     borough = connection.ops.quote_name(Borough._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT MIN(texts.place), boroughs.name, SUM(texts.n) AS total
-            FROM ({sql}) AS texts
-            JOIN {borough} AS boroughs ON boroughs.id = texts.place_borough
-            GROUP BY boroughs.name, LOWER(TRIM(texts.place))
-            ORDER BY total DESC, boroughs.name, MIN(texts.place)
+            SELECT MIN(places.place_label), boroughs.name, SUM(places.n) AS total
+            FROM ({sql}) AS places
+            JOIN {borough} AS boroughs ON boroughs.id = places.place_borough
+            GROUP BY boroughs.name, places.place_key
+            ORDER BY total DESC, boroughs.name, MIN(places.place_label)
             LIMIT %s
             """,  # noqa: S608 - the only values are parameters; the SQL is Django's own
             [*params, limit],
@@ -944,14 +946,20 @@ def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
 
 def actions_by_partner(f: ReportFilters) -> list[dict]:
     """Actions on the report's concerns, by the partner they involved, with how many of each
-    partner's actions set each status (`by_status`, in ACTION_STATUSES' order, and by name)."""
-    statuses = {s.value: Count("pk", filter=Q(status=s)) for s in ACTION_STATUSES}
+    partner's actions set each status (`by_status`, in ACTION_STATUSES' order, and by name):
+    sums of the report's ActionDay rows (concerns.rollup), one query."""
+    statuses = {s.value: Sum(s.value) for s in ACTION_STATUSES}
     rows = list(
-        ConcernAction.objects.filter(concern_filter(f, ConcernAction))
+        days(f, ActionDay)
         .values("partner")
-        .annotate(count=Count("*"), **statuses)
+        .annotate(count=Sum("actions"), **statuses)
         .order_by("-count", "partner")
     )
+    return partner_rows(rows)
+
+
+def partner_rows(rows: list[dict]) -> list[dict]:
+    """The rows of `actions_by_partner` (partner, count, a count per status), labelled."""
     labels = dict(Partner.choices)
     # Labels for the handful of aggregated rows, at most one per partner.
     return [

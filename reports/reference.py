@@ -1,23 +1,29 @@
-"""The report's figures computed from the concerns themselves, as they were before the page
-read them from the counts by day (concerns.rollup, `ConcernDay`): the reference that the
-rollups are checked against (tests/concerns/test_rollup.py) and timed against (the reports
-benchmark, bench/report_bench.py). The page never calls this module.
+"""The report's figures computed from the concerns and actions themselves, as they were before
+the page read them from the counts by day (concerns.rollup: `ConcernDay`, `FirstActionDay`,
+`ActionDay`, `PlaceDay`): the reference that the rollups are checked against
+(tests/concerns/test_rollup.py) and timed against (the reports benchmark,
+bench/report_bench.py). The page never calls this module.
 
 Each function returns exactly what its namesake in reports.queries returns."""
 
-from django.db.models import Case, CharField, Count, Q, Sum, Value, When
+from django.db import connection
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from concerns.models import Concern, ConcernStatus
+from concerns.models import Concern, ConcernAction, ConcernStatus
+from patrols.models import Borough
 
 from . import queries
 from .queries import (
+    ACTION_STATUSES,
     CATEGORY_GROUPS,
     GROUP_OF_CATEGORY,
     OPEN_TOO_LONG,
+    TOP_LOCATIONS,
     ReportFilters,
     _month_rows,
     _next_month,
+    concern_filter,
     concerns,
     local_midnight,
     months,
@@ -95,9 +101,51 @@ def action_time_by_month(f: ReportFilters) -> list[dict]:
     return queries.action_time_by_month_from_concerns(f)
 
 
+def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
+    """`queries.top_locations` from the concerns, in two steps: the concerns are counted by
+    their exact words first (a cheap hash of the text, from the covering index), and only
+    those distinct texts are then lowered, trimmed and merged."""
+    exact = (
+        concerns(f)
+        .values(place_borough=F("borough_id"), place=F("location_text"))
+        .annotate(n=Count("*"))
+    )
+    sql, params = exact.query.sql_with_params()
+    borough = connection.ops.quote_name(Borough._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT MIN(texts.place), boroughs.name, SUM(texts.n) AS total
+            FROM ({sql}) AS texts
+            JOIN {borough} AS boroughs ON boroughs.id = texts.place_borough
+            GROUP BY boroughs.name, LOWER(TRIM(texts.place))
+            ORDER BY total DESC, boroughs.name, MIN(texts.place)
+            LIMIT %s
+            """,  # noqa: S608 - the only values are parameters; the SQL is Django's own
+            [*params, limit],
+        )
+        return [
+            {"label": label, "borough_name": name, "count": int(total)}
+            for label, name, total in cursor.fetchall()
+        ]
+
+
+def actions_by_partner(f: ReportFilters) -> list[dict]:
+    """`queries.actions_by_partner` from the actions on the report's concerns."""
+    statuses = {s.value: Count("pk", filter=Q(status=s)) for s in ACTION_STATUSES}
+    rows = list(
+        ConcernAction.objects.filter(concern_filter(f, ConcernAction))
+        .values("partner")
+        .annotate(count=Count("*"), **statuses)
+        .order_by("-count", "partner")
+    )
+    return queries.partner_rows(rows)
+
+
 def report(f: ReportFilters) -> dict:
     """Every figure on the page, as reports.views.report reads them inside `snapshot()`, with
-    the counts of concerns made from the concerns themselves."""
+    the counts of concerns, actions and places made from the concerns and actions
+    themselves."""
     counts = concern_counts(f)
     boroughs = concerns_by_borough(f)
     zoomed = queries.area_level(f) == "borough"
@@ -113,7 +161,7 @@ def report(f: ReportFilters) -> dict:
         "by_month": concerns_by_month(f),
         "survey_by_month": queries.survey_by_month(f),
         "action_time_by_month": queries.action_time_by_month_from_concerns(f),
-        "locations": queries.top_locations(f),
-        "partners": queries.actions_by_partner(f),
+        "locations": top_locations(f),
+        "partners": actions_by_partner(f),
         "referrals": queries.referrals_by_partner(f),
     }

@@ -1,8 +1,10 @@
-"""The concerns counted by day (concerns.rollup, ConcernDay), which the report's counts are
-sums of: for a few thousand concerns and a few dozen seeded random filters (BCU, borough,
-category, periods across both clock changes and across "30 days ago"), every count on the
-page is the one the concerns themselves give (reports.reference), and stays so after an
-action, a new concern, an edit, a move, a deletion, an erasure and the purge.
+"""The concerns, actions and places counted by day (concerns.rollup: ConcernDay,
+FirstActionDay, ActionDay, PlaceDay), which the report's figures are read from: for a few
+thousand concerns and a few dozen seeded random filters (BCU, borough, category, periods
+across both clock changes and across "30 days ago"), every figure on the page is the one the
+concerns and actions themselves give (reports.reference), and stays so after an action, a
+partner changed, an action moved or deleted, a new concern, an edit, a move, a deletion, an
+erasure and the purge.
 
 tests/concerns/test_reports_sqlite.py runs the random test again on SQLite."""
 
@@ -12,16 +14,34 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from concerns import rollup
-from concerns.models import Concern, ConcernAction, ConcernDay, ConcernStatus, FirstActionDay
+from concerns.models import (
+    ActionDay,
+    Concern,
+    ConcernAction,
+    ConcernDay,
+    ConcernStatus,
+    FirstActionDay,
+    Partner,
+    PlaceDay,
+)
 from concerns.services import NewConcern, log_concern, record_action
 from patrols.models import BCU, Borough
 from privacy.services import erase_personal_data, purge_personal_data
 from reports import queries as reports
 from reports import reference
 from tests.bookings.test_concurrency import run_at_once
-from tests.factories import make_action, make_booking, make_concern, make_user, make_walk
+from tests.factories import (
+    login_staff,
+    make_action,
+    make_booking,
+    make_concern,
+    make_user,
+    make_walk,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +50,25 @@ NOW = datetime(2026, 11, 20, 14, 37, tzinfo=LONDON)  # 30 days before: 21 Octobe
 FIRST_DAY, LAST_DAY = date(2026, 1, 1), date(2026, 11, 20)
 SLUGS = ["lambeth", "southwark", "westminster", "camden"]
 CONCERNS = 3000
+# The same places written differently (case, surrounding spaces, an accented capital that
+# not every database lowers), so that places merge and their labels are chosen.
+PLACES = [
+    "The Park",
+    "the park",
+    " THE PARK ",
+    "the Park  ",
+    "Station Road",
+    "station road",
+    "STATION ROAD ",
+    "Élan Court",
+    "élan court",
+    "The underpass",
+    "Bus stop 4",
+    "bus stop 4",
+    "The alley",
+    "Canal towpath",
+]
+PARTNERS = [*Partner.values, ""]
 
 
 def london(day: date, minute: int) -> datetime:
@@ -61,7 +100,7 @@ def make_data(seed: int = 2026) -> random.Random:
                 bcu_id=place.bcu_id,
                 borough=place,
                 category=rng.choice(Concern.Category.values),
-                location_text="A place",
+                location_text=rng.choice(PLACES),
                 times_unsafe=rng.randint(1, 15),
                 description="Dark.",
                 status=rng.choice(ConcernStatus.values),
@@ -73,7 +112,9 @@ def make_data(seed: int = 2026) -> random.Random:
         ConcernAction(
             concern=c,
             note="Done.",
-            status=c.status,
+            # Mostly the concern's status; now and then an earlier one, on a second action.
+            status=c.status if n == 0 else rng.choice(ConcernStatus.values),
+            partner=rng.choice(PARTNERS),
             # Any minute up to 40 days later, a few of them over a year later, or before.
             at=c.logged_at
             + timedelta(
@@ -82,6 +123,7 @@ def make_data(seed: int = 2026) -> random.Random:
         )
         for c in made
         if c.status != ConcernStatus.OPEN
+        for n in range(rng.choice([1, 1, 1, 2]))
     )
     rollup.rebuild()
     return rng
@@ -128,6 +170,11 @@ def assert_same_figures(filters: list[reports.ReportFilters]) -> None:
         assert together["now"] == reference.action_figures(f), label
         assert together["previous"] == reference.action_figures(f.previous_period()), label
         assert together["months"] == reference.action_time_by_month(f), label
+        assert reports.actions_by_partner(f) == reference.actions_by_partner(f), label
+        assert reports.top_locations(f) == reference.top_locations(f), label
+        # Every place, not only the first ten: each count and label, and the order of ties.
+        everywhere = reference.top_locations(f, limit=1000)
+        assert reports.top_locations(f, limit=1000) == everywhere, label
 
 
 def assert_rows_as_if_rebuilt() -> None:
@@ -135,6 +182,8 @@ def assert_rows_as_if_rebuilt() -> None:
     for model, rebuild in [
         (ConcernDay, rollup.rebuild_days),
         (FirstActionDay, rollup.rebuild_first_action_days),
+        (ActionDay, rollup.rebuild_action_days),
+        (PlaceDay, rollup.rebuild_place_days),
     ]:
         fields = [f.attname for f in model._meta.concrete_fields if f.name != "id"]
         kept = sorted(model.objects.values_list(*fields))
@@ -146,6 +195,7 @@ def test_every_status_and_time_of_day_has_its_column():
     columns = {f.name for f in ConcernDay._meta.concrete_fields}
     assert set(ConcernStatus.values) <= columns
     assert set(Concern.TimeOfDay.values) <= columns
+    assert set(ConcernStatus.values) <= {f.name for f in ActionDay._meta.concrete_fields}
 
 
 def test_the_rollup_matches_the_raw_figures_for_random_filters():
@@ -156,6 +206,10 @@ def test_the_rollup_matches_the_raw_figures_for_random_filters():
     # 30 days" has a partial day to count.
     assert sum(reports.concern_counts(f)["logged"] for f in filters) > CONCERNS
     assert reference.concern_counts(filters[4])["open_over_30_days"] > 0
+    # Places merge across spellings, ten of them are cut from more, and partners are many.
+    year = reference.top_locations(filters[5], limit=1000)
+    assert len(year) > reports.TOP_LOCATIONS and year[0]["count"] > CONCERNS / 100
+    assert len(reference.actions_by_partner(filters[5])) == len(PARTNERS)
     assert_same_figures(filters)
 
     commander = make_user("Commanders", officer_bcu="")
@@ -170,6 +224,14 @@ def test_the_rollup_matches_the_raw_figures_for_random_filters():
             by=commander,
         )
         make_action(concerns[1], status=ConcernStatus.CLOSED)
+        # An action with a partner, through the service.
+        record_action(
+            concern=concerns[30],
+            note="Referred to TfL.",
+            status=ConcernStatus.REFERRED,
+            partner=Partner.TFL,
+            by=commander,
+        )
         # A new concern from a debrief's service, on a day the filters cover.
         walk = make_walk(starts_at=london(date(2026, 10, 21), 18 * 60))
         log_concern(
@@ -193,7 +255,22 @@ def test_the_rollup_matches_the_raw_figures_for_random_filters():
     moved.save()
     concerns[4].delete()
     Concern.objects.filter(pk__in=[c.pk for c in concerns[5:25]]).delete()
+    # A place's words edited (from one spelling to another, then to a new place).
+    concerns[26].location_text = " the park"
+    concerns[26].save()
+    concerns[27].location_text = "The new footbridge"
+    concerns[27].save()
+    # An action's partner changed, an action moved to a concern of another day, and actions
+    # deleted, one by one and in a batch.
+    actions = list(ConcernAction.objects.order_by("pk"))
+    actions[0].partner = Partner.HOUSING
+    actions[0].save()
+    actions[1].concern = concerns[40]
+    actions[1].save()
+    actions[2].delete()
+    ConcernAction.objects.filter(pk__in=[a.pk for a in actions[3:20]]).delete()
     assert_same_figures(filters)
+    assert_rows_as_if_rebuilt()
 
     # An erasure and the purge (they change her bookings, never a concern).
     woman = make_booking(walk=walk, email="her@example.org", status="attended")
@@ -214,6 +291,8 @@ def test_the_page_shows_the_same_figures_as_the_raw_computation(client):
             "previous": reports.headline(f.previous_period()),
             "by_month": reports.concerns_by_month(f),
             "boroughs": reports.concerns_by_borough(f),
+            "locations": reports.top_locations(f),
+            "partners": reports.actions_by_partner(f),
         }
         raw = reference.report(f)
         assert rolled == {key: raw[key] for key in rolled}
@@ -250,3 +329,61 @@ def test_concerns_logged_at_once_on_the_same_day_and_place_are_all_counted():
     row = ConcernDay.objects.get(day=date(2026, 5, 4), borough=walk.borough)
     assert (row.concerns, row.open, row.after_dark) == (8, 8, 8)
     assert_rows_as_if_rebuilt()
+
+
+def _named_and_acted_on(n: int, rng: random.Random) -> None:
+    """`n` more concerns in the four boroughs, each at a place of its own or a shared one,
+    three in four with an action for some partner."""
+    boroughs = list(Borough.objects.filter(slug__in=SLUGS))
+    for i in range(n):
+        concern = make_concern(
+            borough=rng.choice(boroughs),
+            category=rng.choice(Concern.Category.values),
+            location_text=rng.choice([*PLACES, f"Place {i}"]),
+            logged_at=random_moment(rng),
+        )
+        if i % 4:
+            make_action(
+                concern,
+                partner=rng.choice(PARTNERS),
+                status=ConcernStatus.REFERRED,
+                # Whole days later: each middle time is alone in its bucket, so the medians
+                # never cost the one more query that reads a bucket's concerns.
+                at=concern.logged_at + timedelta(days=rng.randint(1, 30)),
+            )
+
+
+@pytest.mark.querycount
+@pytest.mark.parametrize("place", ["london", "borough", "category"])
+def test_actions_and_places_cost_one_query_each_and_the_page_the_same_at_any_size(
+    place, client, django_assert_num_queries
+):
+    rng = random.Random(11)
+    login_staff(client, make_user("Commanders", officer_bcu=""))
+    lambeth = Borough.objects.get(slug="lambeth")
+    f = reports.ReportFilters(
+        start=date(2026, 1, 1),
+        end=LAST_DAY,
+        borough=lambeth if place != "london" else None,
+        category="poorly_lit" if place == "category" else "",
+        now=NOW,
+    )
+    query = {"from": f.start, "to": f.end, "category": f.category}
+    if f.borough:
+        query["borough"] = "lambeth"
+
+    def statements() -> int:
+        with django_assert_num_queries(1):
+            places = reports.top_locations(f)
+        with django_assert_num_queries(1):
+            partners = reports.actions_by_partner(f)
+        assert places == reference.top_locations(f)
+        assert partners == reference.actions_by_partner(f)
+        with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as page:
+            assert client.get("/reports/", query).status_code == 200
+        return len(page)
+
+    _named_and_acted_on(4, rng)
+    few = statements()
+    _named_and_acted_on(150, rng)
+    assert statements() == few

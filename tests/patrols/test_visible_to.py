@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bookings.models import Booking, Notification, WalkMessage
-from concerns.models import ConcernDay, Debrief, FirstActionDay
+from concerns.models import ActionDay, ConcernDay, Debrief, FirstActionDay, PlaceDay
 from partners.models import Referral
 from patrols.models import WalkCheckIn, bcu_scope, is_visible_to
 from staff.admin.patrols import BCUScopedMixin
@@ -76,6 +76,16 @@ CASES = {
         )
         .latest("pk")
         .pk
+    ),
+    "a day's actions counted": lambda place: ActionDay.objects.get(
+        pk=ActionDay.objects.filter(
+            borough=make_action(make_concern(borough=place)).concern.borough
+        )
+        .latest("pk")
+        .pk
+    ),
+    "a day's places counted": lambda place: PlaceDay.objects.get(
+        pk=PlaceDay.objects.filter(borough=make_concern(borough=place).borough).latest("pk").pk
     ),
     "partner": lambda place: make_partner(place.slug),
     "default partner": lambda place: make_partner(

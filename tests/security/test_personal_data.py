@@ -90,6 +90,12 @@ NOT_PERSONAL = {
         "partner": CHOICE,
     },
     "concerns.ConcernDay": {"category": CHOICE},
+    "concerns.ActionDay": {"category": CHOICE, "partner": CHOICE},
+    "concerns.PlaceDay": {
+        "category": CHOICE,
+        "place": "a concern's location_text, lowered and trimmed: a place, as that is",
+        "label": "a concern's location_text as written: a place, as that is",
+    },
     "concerns.ConcernAction": {
         "note": "what was done about a place, published; the form says: no names",
         "status": CHOICE,
