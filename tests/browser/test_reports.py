@@ -102,3 +102,21 @@ def test_a_bcu_commander_is_offered_only_her_own_bcu(page, live_server, concerns
     )
     expect(page.get_by_text("Mews behind the hotel")).to_have_count(0)
     assert_accessible(page)
+
+
+def test_on_a_phone_a_wide_table_scrolls_in_its_own_region_and_no_word_is_broken(
+    page, live_server, concerns
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server, make_user("Commanders", officer_bcu=""))
+    partners = page.get_by_role("region", name=re.compile("by the partner involved"))
+    header = partners.get_by_role("columnheader", name="Actions", exact=True)
+    # One line: "Actions" is not split into "Ac / tio / ns" to fit the screen.
+    lines = header.evaluate(
+        "th => { const r = document.createRange(); r.selectNodeContents(th);"
+        " return new Set([...r.getClientRects()].map(rect => Math.round(rect.top))).size; }"
+    )
+    assert lines == 1
+    assert partners.evaluate("region => region.scrollWidth > region.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page)
