@@ -873,30 +873,41 @@ def decline_request(*, request: WalkRequest, reason: str) -> WalkRequest:
 WITHDRAWN_REASON = "You withdrew your request for this walk."
 
 
+def withdrawal_refused(walk_request: WalkRequest, walk: Walk | None) -> ValidationError | None:
+    """Why she may not withdraw this route request now, or None if she may: a declined request
+    cannot be withdrawn, nor one whose walk (`walk`, the one made from it, read by the caller)
+    has started or taken place. withdraw_request asks this under the locks; her request's page
+    asks it to offer the button."""
+    if walk_request.status == WalkRequest.Status.DECLINED:
+        return ValidationError("This request has been declined.", code="request_declined")
+    if walk is not None and (walk.status == Walk.Status.COMPLETED or walk.has_started()):
+        return ValidationError(
+            "This walk has already started, so the request cannot be withdrawn.",
+            code="walk_started",
+        )
+    return None
+
+
 def withdraw_request(*, request: WalkRequest) -> WalkRequest:
     """She withdraws her route request, from her private link. Waiting, it is simply withdrawn
     (no inspector need read it); scheduled, the walk made from it is called off through
     cancel_walk (her place cancelled, her reminders dropped, the officers freed, and she is
     told), unless the police called it off already. Under the request's lock, so two clicks or
     an inspector deciding at the same moment cannot both win. Withdrawing twice changes
-    nothing; a declined request, or a walk that has started or taken place, cannot be
-    withdrawn."""
+    nothing; otherwise withdrawal_refused says when it cannot be done."""
     with transaction.atomic():
         walk_request = WalkRequest.objects.select_for_update().get(pk=request.pk)
         status = walk_request.status
         if status == WalkRequest.Status.WITHDRAWN:
             return walk_request
-        if status == WalkRequest.Status.DECLINED:
-            raise ValidationError("This request has been declined.", code="request_declined")
+        walk = None
         if status == WalkRequest.Status.SCHEDULED and walk_request.walk_id is not None:
             walk = lock_walk(walk_request.walk)  # read afresh: the police may have called it off
-            if walk.status == Walk.Status.COMPLETED or walk.has_started():
-                raise ValidationError(
-                    "This walk has already started, so the request cannot be withdrawn.",
-                    code="walk_started",
-                )
-            if walk.status == Walk.Status.SCHEDULED:
-                cancel_walk(walk=walk, reason=WITHDRAWN_REASON)
+        refusal = withdrawal_refused(walk_request, walk)
+        if refusal is not None:
+            raise refusal
+        if walk is not None and walk.status == Walk.Status.SCHEDULED:
+            cancel_walk(walk=walk, reason=WITHDRAWN_REASON)
         walk_request.status = WalkRequest.Status.WITHDRAWN
         walk_request.save(update_fields=["status"])
     logger.info("Route request %s withdrawn", walk_request)

@@ -475,9 +475,12 @@ def request_status(request, token):
                 return redirect(request.path)
     walk = walk_request.walk if walk_request.status == Status.SCHEDULED else None
     place = route_booking(walk_request) if walk is not None else None
-    can_withdraw = walk_request.status == Status.OPEN or (
-        walk is not None and walk.status == Walk.Status.SCHEDULED and not walk.has_started()
-    )
+    # The button while there is something to withdraw (waiting, or a walk still on) and the
+    # service would allow it.
+    can_withdraw = (
+        walk_request.status == Status.OPEN
+        or (walk is not None and walk.status == Walk.Status.SCHEDULED)
+    ) and services.withdrawal_refused(walk_request, walk) is None
     context = {
         "walk_request": walk_request,
         "walk": walk,
