@@ -210,6 +210,11 @@ class WalkRequest(models.Model):
     preferred_times = models.TextField(max_length=500)
     accessibility_needs = models.TextField(blank=True, max_length=1000)
     discreet_emails = models.BooleanField(default=False)
+    # How the reminders of the walk made from her request reach her, as on a booking
+    # (Booking.reminder_channel): by email, or by text to `phone` (a UK mobile, in E.164).
+    reminder_channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     walk = models.OneToOneField(
         Walk, on_delete=models.SET_NULL, null=True, blank=True, related_name="request"

@@ -735,18 +735,25 @@ def request_walk(
     phone: str = "",
     accessibility_needs: str = "",
     discreet_emails: bool = False,
+    reminder_channel: str = Channel.EMAIL,
 ) -> WalkRequest:
-    """She asks for a walk on her own route; an inspector of the borough's BCU takes it up."""
+    """She asks for a walk on her own route; an inspector of the borough's BCU takes it up.
+    The reminders of the walk made from it go by `reminder_channel`: by text, to `phone`,
+    which must then be a UK mobile (uk_mobile), as on a booking."""
+    phone = phone.strip()
+    if reminder_channel == Channel.SMS:
+        phone = uk_mobile(phone)
     with transaction.atomic():
         walk_request = WalkRequest.objects.create(
             borough=borough,
             full_name=full_name.strip(),
             email=email.strip(),
-            phone=phone.strip(),
+            phone=phone,
             route_description=route_description.strip(),
             preferred_times=preferred_times.strip(),
             accessibility_needs=accessibility_needs.strip(),
             discreet_emails=discreet_emails,
+            reminder_channel=reminder_channel,
         )
         queue_notification(kind=Notification.Kind.REQUEST_RECEIVED, request=walk_request)
     return walk_request
@@ -841,6 +848,7 @@ def schedule_request(
             phone=walk_request.phone,
             accessibility_needs=walk_request.accessibility_needs,
             discreet_emails=walk_request.discreet_emails,
+            reminder_channel=walk_request.reminder_channel,
             status=Booking.Status.CONFIRMED,
         )
         walk_request.status = WalkRequest.Status.SCHEDULED

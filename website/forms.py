@@ -295,7 +295,7 @@ class BoroughChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class WalkRequestForm(ContactFields):
+class WalkRequestForm(ReminderChannelMixin, ContactFields):
     borough = BoroughChoiceField(
         label="Borough",
         queryset=Borough.objects.all(),
@@ -331,11 +331,23 @@ class WalkRequestForm(ContactFields):
         "full_name",
         "email",
         "phone",
+        "reminder_channel",
         "accessibility_needs",
         "discreet_emails",
         "age_confirmed",
         "privacy_accepted",
     ]
+
+    reminder_channel = reminder_channel_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer_texts()
+        if "reminder_channel" in self.fields:
+            self.fields["phone"].help_text = (
+                "Only used if the walk has to change at short notice, or for your reminders "
+                "if you choose texts (a UK mobile)."
+            )
 
     def request_fields(self) -> dict:
         """The arguments of request_walk."""
@@ -350,6 +362,7 @@ class WalkRequestForm(ContactFields):
                 "preferred_times",
                 "accessibility_needs",
                 "discreet_emails",
+                "reminder_channel",
             )
         }
 

@@ -105,6 +105,7 @@ class WalkRequestAdmin(BCUScopedAdmin):
         "full_name",
         "email",
         "phone",
+        "reminder_channel",
         "discreet_emails",
         "route_description",
         "preferred_times",
@@ -116,7 +117,10 @@ class WalkRequestAdmin(BCUScopedAdmin):
     fieldsets = [
         (None, {"fields": ["reference", "status", "borough", "created_at"]}),
         ("Her route", {"fields": ["route_description", "preferred_times", "accessibility_needs"]}),
-        ("Contact", {"fields": ["full_name", "email", "phone", "discreet_emails"]}),
+        (
+            "Contact",
+            {"fields": ["full_name", "email", "phone", "reminder_channel", "discreet_emails"]},
+        ),
         ("Decision", {"fields": ["decided_at", "walk_link", "decline_reason"]}),
     ]
 

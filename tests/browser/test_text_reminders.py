@@ -2,6 +2,7 @@
 landline is refused with a clear error, the page and its errors pass axe-core, and the
 outbox's sweep writes her reminder as a text (the demo's file backend)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.test import override_settings
 from playwright.sync_api import expect
 
 from bookings.delivery import deliver_due_notifications
-from bookings.models import Booking, Channel
+from bookings.models import Booking, Channel, WalkRequest
 from tests.browser.conftest import live
 from tests.browser.test_booking_journey import PHONE, check_page, walks  # noqa: F401 - a fixture
 
@@ -60,3 +61,35 @@ def test_book_with_texts_chosen_and_the_sweep_writes_the_reminder(
         expect(page.get_by_label("By text message to my mobile")).to_be_checked()
         check_page(page)
         page.screenshot(path="/tmp/sms-manage.png", full_page=True)
+
+
+def test_ask_for_a_walk_on_her_route_with_texts_chosen(page, live_server, tmp_path):
+    with override_settings(SMS_BACKEND="walkandtalk.sms.FileBackend", SMS_FILE_PATH=str(tmp_path)):
+        page.set_viewport_size(PHONE)
+        page.goto(f"{live_server.url}/request/")
+        page.get_by_label("Borough").select_option(label="Lambeth")
+        page.get_by_label("The route or area").fill("From Brixton station along Coldharbour Lane.")
+        page.get_by_label("Days and times that suit you").fill("Weekday evenings")
+        page.get_by_label("Full name").fill("Amira Begum")
+        page.get_by_label("Email address").fill("amira@example.org")
+        page.get_by_label("Phone number (optional)").fill("020 7946 0000")
+        expect(page.get_by_label("By email")).to_be_checked()
+        page.get_by_label("By text message to my mobile").check()
+        page.get_by_label("I am 18 or over").check()
+        page.get_by_label("I have read how my information is used").check()
+        page.get_by_role("button", name=re.compile("Send")).click()
+
+        expect(page.locator("#error-summary")).to_contain_text("Enter a UK mobile number")
+        expect(page.get_by_label("By text message to my mobile")).to_be_checked()
+        check_page(page)
+        page.screenshot(path="/tmp/sms-request-error.png", full_page=True)
+
+        page.get_by_label("Phone number (optional)").fill("07700 900 982")
+        page.get_by_role("button", name=re.compile("Send")).click()
+        page.wait_for_url("**/request/received/")
+        check_page(page)
+        walk_request = WalkRequest.objects.get()
+        assert (walk_request.reminder_channel, walk_request.phone) == (
+            Channel.SMS,
+            "+447700900982",
+        )

@@ -65,6 +65,7 @@ NOT_PERSONAL = {
     "bookings.WalkRequest": {
         "reference": "a random code; who it was is gone with her declared fields",
         "status": CHOICE,
+        "reminder_channel": CHOICE + " (email or text; the number is her declared phone)",
         "token_hash": "a hash of a secret derived from the reference",
     },
     "bookings.WalkMessage": {
