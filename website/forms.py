@@ -209,8 +209,23 @@ class ReminderChannelMixin:
         return cleaned
 
 
-class BookingForm(ReminderChannelMixin, ContactFields):
+class ContactWithTexts(ReminderChannelMixin, ContactFields):
+    """Her details and, while texts are on, how her reminders reach her: the booking form's
+    and the route request's (a request's choice carries to the walk made from it)."""
+
     reminder_channel = reminder_channel_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer_texts()
+        if "reminder_channel" in self.fields:
+            self.fields["phone"].help_text = (
+                "Only used if the walk has to change at short notice, or for your reminders "
+                "if you choose texts (a UK mobile)."
+            )
+
+
+class BookingForm(ContactWithTexts):
     topics = long_text(
         "Anything you would like to talk about or show the officers",
         max_length=1000,
@@ -229,15 +244,6 @@ class BookingForm(ReminderChannelMixin, ContactFields):
         "age_confirmed",
         "privacy_accepted",
     ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.offer_texts()
-        if "reminder_channel" in self.fields:
-            self.fields["phone"].help_text = (
-                "Only used if the walk has to change at short notice, or for your reminders "
-                "if you choose texts (a UK mobile)."
-            )
 
     def booking_fields(self) -> dict:
         """The arguments of book_place."""
@@ -295,7 +301,7 @@ class BoroughChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class WalkRequestForm(ReminderChannelMixin, ContactFields):
+class WalkRequestForm(ContactWithTexts):
     borough = BoroughChoiceField(
         label="Borough",
         queryset=Borough.objects.all(),
@@ -337,17 +343,6 @@ class WalkRequestForm(ReminderChannelMixin, ContactFields):
         "age_confirmed",
         "privacy_accepted",
     ]
-
-    reminder_channel = reminder_channel_field()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.offer_texts()
-        if "reminder_channel" in self.fields:
-            self.fields["phone"].help_text = (
-                "Only used if the walk has to change at short notice, or for your reminders "
-                "if you choose texts (a UK mobile)."
-            )
 
     def request_fields(self) -> dict:
         """The arguments of request_walk."""

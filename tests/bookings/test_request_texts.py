@@ -3,30 +3,15 @@ booking form: by email, or by text to a UK mobile. The walk an inspector makes f
 request then reminds her that way; her acknowledgement, her link and the news that it is
 scheduled are always emailed."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from bookings.models import Channel, Notification, WalkRequest
-from bookings.services import schedule_request
+from tests.bookings.test_request_status import scheduled
 from tests.bookings.test_request_walk import send
-from tests.factories import make_officer
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
 NOT_A_MOBILE = "Enter a UK mobile number, like 07700 900 982, to get text messages"
-
-
-def schedule(walk_request: WalkRequest):
-    start = timezone.now() + timedelta(days=5)
-    return schedule_request(
-        request=walk_request,
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        meeting_point="Outside Brixton library",
-        officers=[make_officer()],
-    )
 
 
 def test_the_request_form_offers_email_or_texts_with_email_chosen(client):
@@ -44,7 +29,7 @@ def test_texts_chosen_on_her_request_remind_her_of_the_walk_made_from_it(client)
     assert (walk_request.reminder_channel, walk_request.phone) == (Channel.SMS, "+447700900982")
     assert walk_request.notifications.get().channel == Channel.EMAIL  # the acknowledgement
 
-    walk = schedule(walk_request)
+    walk = scheduled(walk_request)
 
     [booking] = walk.bookings.all()
     assert (booking.reminder_channel, booking.phone) == (Channel.SMS, "+447700900982")
@@ -59,7 +44,7 @@ def test_email_stays_the_way_when_she_does_not_choose(client):
     assert send(client, phone="020 7946 0000").status_code == 302
     walk_request = WalkRequest.objects.get()
     assert walk_request.reminder_channel == Channel.EMAIL
-    booking = schedule(walk_request).bookings.get()
+    booking = scheduled(walk_request).bookings.get()
     assert set(booking.notifications.values_list("channel", flat=True)) == {Channel.EMAIL}
 
 
