@@ -58,6 +58,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
+from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Lower, Trim, TruncDate
@@ -140,22 +141,15 @@ def logged_in(cells: Iterable[Cell], prefix: str = "") -> Q:
     return q
 
 
-def _models(apps=None):
-    """Concern and ConcernDay: as they are now, or as a migration's `apps` has them."""
-    if apps is None:
-        return Concern, ConcernDay
-    return apps.get_model("concerns", "Concern"), apps.get_model("concerns", "ConcernDay")
-
-
 def _model(name: str, apps=None):
     """A model of this app as it is now, or as a migration's `apps` has it."""
-    return apps.get_model("concerns", name) if apps else globals()[name]
+    return (apps or django_apps).get_model("concerns", name)
 
 
 def day_counts(condition: Q | None = None, apps=None) -> Iterator[ConcernDay]:
     """The ConcernDay rows of the concerns meeting `condition` (all of them if None), unsaved,
     from one grouped query read a chunk at a time."""
-    concern_model, day_model = _models(apps)
+    concern_model, day_model = _model("Concern", apps), _model("ConcernDay", apps)
     statuses = {s: Count("pk", filter=Q(status=s)) for s in ConcernStatus.values}
     times = {
         t: Count("pk", filter=Q(times_unsafe__in=Concern.masks_with(t)))
@@ -183,8 +177,7 @@ def day_counts(condition: Q | None = None, apps=None) -> Iterator[ConcernDay]:
 def first_action_counts(condition: Q | None = None, apps=None) -> Iterator[FirstActionDay]:
     """The FirstActionDay rows of the concerns meeting `condition` (all if None) that have
     an action, unsaved: their times are read a chunk at a time and bucketed here."""
-    concern_model = _models(apps)[0]
-    row_model = apps.get_model("concerns", "FirstActionDay") if apps else FirstActionDay
+    concern_model, row_model = _model("Concern", apps), _model("FirstActionDay", apps)
     rows = concern_model.objects.filter(first_action_at__isnull=False).order_by()
     if condition is not None:
         rows = rows.filter(condition)
@@ -296,14 +289,7 @@ def refresh(cells: Iterable[Cell]) -> None:
 def rebuild_days(apps=None) -> int:
     """Every ConcernDay row again from all the concerns (after bulk writes, and by the
     migration that added them, with its `apps`). Returns the number of rows."""
-    _, day_model = _models(apps)
-    made = 0
-    with transaction.atomic():
-        day_model.objects.all().delete()
-        rows = day_counts(apps=apps)
-        while batch := list(islice(rows, BATCH)):
-            made += len(day_model.objects.bulk_create(batch))
-    return made
+    return _rebuild_rows("ConcernDay", day_counts, apps)
 
 
 def _earliest_action():
@@ -339,14 +325,7 @@ def rebuild_first_actions() -> int:
 def rebuild_first_action_days(apps=None) -> int:
     """Every FirstActionDay row again from the concerns' stored first actions (after bulk
     writes, and by the migration that added them). Returns the number of rows."""
-    row_model = apps.get_model("concerns", "FirstActionDay") if apps else FirstActionDay
-    made = 0
-    with transaction.atomic():
-        row_model.objects.all().delete()
-        rows = first_action_counts(apps=apps)
-        while batch := list(islice(rows, BATCH)):
-            made += len(row_model.objects.bulk_create(batch))
-    return made
+    return _rebuild_rows("FirstActionDay", first_action_counts, apps)
 
 
 def _rebuild_rows(name: str, rows: Callable[..., Iterator], apps=None) -> int:

@@ -917,14 +917,21 @@ def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
 
     From the report's PlaceDay rows (concerns.rollup), a row per day and place rather than
     per concern, in two steps: summed by borough and place first, and only those few sums
-    then joined to the boroughs and merged by the borough's name. Django cannot select from
-    a subquery, hence the raw outer query around the ORM's own SQL."""
+    then joined to the boroughs and merged by the borough's name (merged_places)."""
     summed = (
         days(f, PlaceDay)
         .values(place_borough=F("borough_id"), place_key=F("place"))
         .annotate(place_label=Min("label"), n=Sum("concerns"))
     )
-    sql, params = summed.query.sql_with_params()
+    return merged_places(summed, "places.place_key", limit)
+
+
+def merged_places(places: QuerySet, key: str, limit: int) -> list[dict]:
+    """The most named of `places` (rows of place_borough, place_label and a count n), merged
+    within each borough's name by `key` (SQL over `places`), each labelled with the least of
+    its labels: the most named first, then by borough and label. Django cannot select from a
+    subquery, hence the raw outer query around the ORM's own SQL."""
+    sql, params = places.query.sql_with_params()
     borough = connection.ops.quote_name(Borough._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -932,10 +939,10 @@ def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
             SELECT MIN(places.place_label), boroughs.name, SUM(places.n) AS total
             FROM ({sql}) AS places
             JOIN {borough} AS boroughs ON boroughs.id = places.place_borough
-            GROUP BY boroughs.name, places.place_key
+            GROUP BY boroughs.name, {key}
             ORDER BY total DESC, boroughs.name, MIN(places.place_label)
             LIMIT %s
-            """,  # noqa: S608 - the only values are parameters; the SQL is Django's own
+            """,  # noqa: S608 - `key` is this module's or reports.reference's; values are parameters
             [*params, limit],
         )
         return [

@@ -6,12 +6,10 @@ bench/report_bench.py). The page never calls this module.
 
 Each function returns exactly what its namesake in reports.queries returns."""
 
-from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from concerns.models import Concern, ConcernAction, ConcernStatus
-from patrols.models import Borough
 
 from . import queries
 from .queries import (
@@ -107,27 +105,10 @@ def top_locations(f: ReportFilters, limit: int = TOP_LOCATIONS) -> list[dict]:
     those distinct texts are then lowered, trimmed and merged."""
     exact = (
         concerns(f)
-        .values(place_borough=F("borough_id"), place=F("location_text"))
+        .values(place_borough=F("borough_id"), place_label=F("location_text"))
         .annotate(n=Count("*"))
     )
-    sql, params = exact.query.sql_with_params()
-    borough = connection.ops.quote_name(Borough._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT MIN(texts.place), boroughs.name, SUM(texts.n) AS total
-            FROM ({sql}) AS texts
-            JOIN {borough} AS boroughs ON boroughs.id = texts.place_borough
-            GROUP BY boroughs.name, LOWER(TRIM(texts.place))
-            ORDER BY total DESC, boroughs.name, MIN(texts.place)
-            LIMIT %s
-            """,  # noqa: S608 - the only values are parameters; the SQL is Django's own
-            [*params, limit],
-        )
-        return [
-            {"label": label, "borough_name": name, "count": int(total)}
-            for label, name, total in cursor.fetchall()
-        ]
+    return queries.merged_places(exact, "LOWER(TRIM(places.place_label))", limit)
 
 
 def actions_by_partner(f: ReportFilters) -> list[dict]:

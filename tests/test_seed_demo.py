@@ -14,10 +14,11 @@ from django.db import transaction
 from django.test import override_settings
 
 from bookings.models import Booking, Notification, WalkRequest
-from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback
+from concerns.models import Concern, ConcernAction, ConcernStatus, Feedback, PlaceDay
 from partners.messages import referral_key
 from partners.models import DefaultPartner, Partner, Referral
 from patrols.models import BCU, Officer, RosterAssignment, Walk
+from tests.concerns.test_rollup import assert_rows_as_if_rebuilt
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +143,9 @@ def test_volume_options_top_up_to_the_numbers_asked():
     seed_demo(walks=500, concerns=1500, **SMALL)
     assert Walk.objects.count() >= 500
     assert Concern.objects.count() == 1500
+    # The concerns written in bulk are in every report's counts, the places named too.
+    assert_rows_as_if_rebuilt()
+    assert sum(PlaceDay.objects.values_list("concerns", flat=True)) == 1500
     seed_demo(walks=500, concerns=1500, **SMALL)
     assert Concern.objects.count() == 1500
 

@@ -485,7 +485,7 @@ class Command(BaseCommand):
             Concern.objects.bulk_create(batch)
             created += len(batch)
         if missing > 0:
-            rollup.rebuild_days()  # bulk_create sends no signal to count them by day
+            rollup.rebuild()  # bulk_create sends no signal to count them by day and place
         self.stdout.write(f"Added {max(missing, 0)} concerns.")
 
     def reset(self):
